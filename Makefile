@@ -1,0 +1,50 @@
+# RRAM compute-in-memory chip: one entry point for set-up, regression, demo and flows.
+# `make help` lists the targets. Every target that needs tools depends on `setup`.
+
+SHELL        := /bin/bash
+VENV         := .venv
+PYTHON       ?= python3
+RUN          := scripts/with-env
+CONFIG       ?= default
+JOBS         ?= auto
+PYTEST_ARGS  ?=
+STAMP        := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test demo verilog lint synth clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth), SIM=icarus|verilator,"
+	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers)"
+
+setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus if missing
+
+$(STAMP): pyproject.toml
+	@command -v iverilog >/dev/null || { \
+	  echo "Installing Icarus Verilog (apt-get)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iverilog; }
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	@touch $@
+
+test: setup  ## Run the whole regression (both simulators unless SIM is set)
+	$(RUN) pytest -n $(JOBS) $(PYTEST_ARGS)
+
+demo: setup  ## Program a weight pattern, run MVMs on the RTL (Verilator) and the golden model
+	$(RUN) python -m scripts.demo
+
+verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/
+	$(RUN) python -m scripts.generate --config $(CONFIG)
+
+lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the Python
+	$(RUN) python -m scripts.lint --config $(CONFIG)
+	$(RUN) ruff check hdl sim tb scripts
+
+synth: setup  ## Yosys synth_ecp5 of every block: build/CONFIG/synth/<block>.json
+	$(RUN) python -m scripts.synth --config $(CONFIG)
+
+clean:  ## Remove build outputs (keeps .venv)
+	rm -rf build

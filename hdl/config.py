@@ -1,0 +1,340 @@
+"""One chip configuration, read by the gateware (``hdl/``) and the golden model (``sim/``).
+
+This module imports nothing from Amaranth or cocotb, so the numpy golden model can use it
+without pulling in the HDL toolchain. Every value is checked when the dataclass is built;
+an impossible configuration raises :class:`ConfigError` naming the field, the bad value
+and the allowed range.
+
+Units (see ``docs/crossbar.md``):
+
+* conductance code ``g``: 1 LSB = 1 uS;
+* voltage code ``v``: 1 LSB = 20 mV (so 0.1 V = 5 LSB, 3 V = 150 LSB);
+* current: ``I = g * v`` in units of 1 uS * 20 mV = 20 nA.
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ConfigError",
+    "DeviceModel",
+    "ArrayGeometry",
+    "ChipConfig",
+    "PRESETS",
+    "preset",
+    "UA_PER_CURRENT_LSB",
+    "V_PER_CODE",
+]
+
+#: Volts per voltage-code LSB.
+V_PER_CODE = 0.020
+#: Microamperes per current LSB (1 uS * 20 mV).
+UA_PER_CURRENT_LSB = 0.020
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of its allowed range. The message names the field."""
+
+
+def _check_int(owner, name, value, lo, hi, extra=""):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{owner}.{name} = {value!r}: must be an integer")
+    if not lo <= value <= hi:
+        raise ConfigError(f"{owner}.{name} = {value}: must be in {lo}..{hi}{extra}")
+
+
+def _is_pow2(n):
+    return n > 0 and n & (n - 1) == 0
+
+
+@dataclass(frozen=True)
+class DeviceModel:
+    """Behavioral RRAM cell model parameters, all integer codes (see ``docs/crossbar.md``).
+
+    Spreads use a bell-shaped integer variate ``b`` in -30..30 (a sum of four hash nibbles
+    minus 30, sigma ~ 9.22); a parameter ``p`` with spread ``s`` is ``p + (b * s >> 4)``,
+    so its sigma is about ``0.576 * s`` codes.
+
+    Attributes
+    ----------
+    g_virgin : int
+        Conductance of every cell at power-on (uS).
+    g_hrs : int
+        HRS floor that RESET pulses move toward (uS).
+    vth_set, vth_set_spread : int
+        SET threshold voltage mean (V codes) and device-to-device spread.
+    vth_reset, vth_reset_spread : int
+        RESET threshold voltage mean and spread.
+    forming_offset : int
+        Extra SET threshold of a virgin (never SET) cell, in V codes; 0 = formed at start.
+    set_gain, reset_gain : int
+        Conductance step per V code of overdrive per cycle of pulse width, in 1/16 uS.
+    gain_spread : int
+        Device-to-device spread of the gain, in the same 1/16 uS units.
+    compliance_vg0, compliance_slope : int
+        SET compliance limit ``g_lim = max(0, v_gate - compliance_vg0) * compliance_slope >> 2``
+        uS: the gate voltage sets the transistor's current limit and so the level reached.
+    c2c_noise : int
+        Cycle-to-cycle spread added to every effective pulse step (uS, bell-scaled).
+    read_noise : int
+        Spread of the conductance seen by a verify read (0 = off; bell-scaled uS).
+    stuck_rate_q14 : int
+        Probability that a cell is stuck, in 1/16384 (0 = no stuck cells).
+    stuck_hrs_g, stuck_lrs_g : int
+        Conductance of a cell stuck at HRS / at LRS (uS).
+    relax_drift : int
+        Retention drift of the relax/anneal operation: each unit of strength pulls ``g`` down
+        by ``g * relax_drift / 4096``.
+    """
+
+    g_virgin: int = 1
+    g_hrs: int = 4
+    vth_set: int = 55
+    vth_set_spread: int = 10
+    vth_reset: int = 45
+    vth_reset_spread: int = 10
+    forming_offset: int = 0
+    set_gain: int = 16
+    reset_gain: int = 16
+    gain_spread: int = 4
+    compliance_vg0: int = 40
+    compliance_slope: int = 12
+    c2c_noise: int = 4
+    read_noise: int = 0
+    stuck_rate_q14: int = 0
+    stuck_hrs_g: int = 1
+    stuck_lrs_g: int = 200
+    relax_drift: int = 16
+
+    def check(self, g_max, v_max):
+        o = "ChipConfig.device"
+        _check_int(o, "g_virgin", self.g_virgin, 0, g_max)
+        _check_int(o, "g_hrs", self.g_hrs, 0, g_max)
+        _check_int(o, "vth_set", self.vth_set, 1, v_max)
+        _check_int(o, "vth_set_spread", self.vth_set_spread, 0, 64)
+        _check_int(o, "vth_reset", self.vth_reset, 1, v_max)
+        _check_int(o, "vth_reset_spread", self.vth_reset_spread, 0, 64)
+        _check_int(o, "forming_offset", self.forming_offset, 0, v_max)
+        _check_int(o, "set_gain", self.set_gain, 0, 255)
+        _check_int(o, "reset_gain", self.reset_gain, 0, 255)
+        _check_int(o, "gain_spread", self.gain_spread, 0, 64)
+        _check_int(o, "compliance_vg0", self.compliance_vg0, 0, v_max)
+        _check_int(o, "compliance_slope", self.compliance_slope, 0, 255)
+        _check_int(o, "c2c_noise", self.c2c_noise, 0, 64)
+        _check_int(o, "read_noise", self.read_noise, 0, 64)
+        _check_int(o, "stuck_rate_q14", self.stuck_rate_q14, 0, 1 << 14)
+        _check_int(o, "stuck_hrs_g", self.stuck_hrs_g, 0, g_max)
+        _check_int(o, "stuck_lrs_g", self.stuck_lrs_g, 0, g_max)
+        _check_int(o, "relax_drift", self.relax_drift, 0, 4096)
+
+
+@dataclass(frozen=True)
+class ArrayGeometry:
+    """Crossbar geometry and code widths.
+
+    Attributes
+    ----------
+    rows, cols : int
+        Cells per array. ``cols`` is even: columns ``2p`` and ``2p + 1`` form the
+        differential pair ``p`` (G+ and G-).
+    g_bits : int
+        Conductance code width (1 LSB = 1 uS).
+    v_bits : int
+        Voltage DAC code width (1 LSB = 20 mV).
+    event_bits : int
+        Width of the per-cell event counter that keys the cycle-to-cycle noise.
+    v_max : int
+        Highest SET/RESET line or gate voltage code accepted (safe-operating limit).
+    v_read_max : int
+        Highest verify-read voltage code accepted (a read must not disturb the cell).
+    v_read_mvm : int
+        Row read voltage applied by an MVM for an input bit of 1.
+    pulse_width_max : int
+        Longest pulse, in cycles.
+    """
+
+    rows: int = 16
+    cols: int = 16
+    g_bits: int = 8
+    v_bits: int = 8
+    event_bits: int = 16
+    v_max: int = 165
+    v_read_max: int = 30
+    v_read_mvm: int = 10
+    pulse_width_max: int = 15
+
+    def check(self):
+        o = "ChipConfig.array"
+        _check_int(o, "rows", self.rows, 2, 256)
+        _check_int(o, "cols", self.cols, 2, 256)
+        if self.cols % 2:
+            raise ConfigError(f"{o}.cols = {self.cols}: must be even (differential pairs)")
+        _check_int(o, "g_bits", self.g_bits, 2, 12)
+        _check_int(o, "v_bits", self.v_bits, 4, 10)
+        _check_int(o, "event_bits", self.event_bits, 1, 32)
+        vmax = (1 << self.v_bits) - 1
+        _check_int(o, "v_max", self.v_max, 1, vmax, f" (v_bits = {self.v_bits})")
+        _check_int(o, "v_read_max", self.v_read_max, 1, self.v_max, " (v_max)")
+        _check_int(o, "v_read_mvm", self.v_read_mvm, 1, self.v_read_max, " (v_read_max)")
+        _check_int(o, "pulse_width_max", self.pulse_width_max, 1, 255)
+
+    @property
+    def pairs(self):
+        return self.cols // 2
+
+    @property
+    def g_max(self):
+        return (1 << self.g_bits) - 1
+
+
+@dataclass(frozen=True)
+class ChipConfig:
+    """A whole chip. Frozen; derive variants with :meth:`replace`.
+
+    Attributes
+    ----------
+    name : str
+        Preset name (used for build directories).
+    mesh_width, mesh_height : int
+        NoC mesh size; node ``host_node`` is the host, the others are tiles.
+    array : ArrayGeometry
+    device : DeviceModel
+    input_bits : int
+        Activation width P (bit-serial planes per MVM).
+    adc_bits, adc_count : int
+        SAR ADC resolution B and ADCs per tile K.
+    seed : int
+        Device-variation seed (32-bit); keys the counter-based hash.
+    hash_rounds : int
+        ARX rounds of the cell hash (even, >= 8 for good mixing).
+    hash_rounds_per_cycle : int
+        Rounds evaluated per clock cycle (area vs. latency); must divide ``hash_rounds``.
+    """
+
+    name: str = "tiny"
+    mesh_width: int = 2
+    mesh_height: int = 2
+    host_node: int = 0
+    array: ArrayGeometry = field(default_factory=ArrayGeometry)
+    device: DeviceModel = field(default_factory=DeviceModel)
+    input_bits: int = 4
+    adc_bits: int = 4
+    adc_count: int = 2
+    seed: int = 0x5EED_0001
+    hash_rounds: int = 12
+    hash_rounds_per_cycle: int = 4
+
+    def __post_init__(self):
+        o = "ChipConfig"
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"{o}.name = {self.name!r}: must be a non-empty string")
+        _check_int(o, "mesh_width", self.mesh_width, 1, 8)
+        _check_int(o, "mesh_height", self.mesh_height, 1, 8)
+        nodes = self.mesh_width * self.mesh_height
+        if nodes < 2:
+            raise ConfigError(f"{o}.mesh_width x mesh_height = {nodes}: need a host and a tile")
+        _check_int(o, "host_node", self.host_node, 0, nodes - 1, " (mesh nodes)")
+        if not isinstance(self.array, ArrayGeometry):
+            raise ConfigError(f"{o}.array = {self.array!r}: must be an ArrayGeometry")
+        if not isinstance(self.device, DeviceModel):
+            raise ConfigError(f"{o}.device = {self.device!r}: must be a DeviceModel")
+        self.array.check()
+        self.device.check(self.array.g_max, self.array.v_max)
+        _check_int(o, "input_bits", self.input_bits, 1, 8)
+        _check_int(o, "adc_bits", self.adc_bits, 2, 12)
+        _check_int(o, "adc_count", self.adc_count, 1, self.array.pairs, " (array.cols / 2)")
+        if self.array.pairs % self.adc_count:
+            raise ConfigError(
+                f"{o}.adc_count = {self.adc_count}: must divide the {self.array.pairs} "
+                "column pairs"
+            )
+        _check_int(o, "seed", self.seed, 0, (1 << 32) - 1)
+        _check_int(o, "hash_rounds", self.hash_rounds, 8, 64)
+        _check_int(o, "hash_rounds_per_cycle", self.hash_rounds_per_cycle, 1, self.hash_rounds)
+        if self.hash_rounds % self.hash_rounds_per_cycle:
+            raise ConfigError(
+                f"{o}.hash_rounds_per_cycle = {self.hash_rounds_per_cycle}: must divide "
+                f"hash_rounds = {self.hash_rounds}"
+            )
+
+    # -- derived values ----------------------------------------------------------------------
+
+    @property
+    def tiles(self):
+        """Node indices of the tiles (every node but the host)."""
+        return [n for n in range(self.mesh_width * self.mesh_height) if n != self.host_node]
+
+    @property
+    def hash_cycles(self):
+        """Cycles one cell-hash evaluation takes."""
+        return self.hash_rounds // self.hash_rounds_per_cycle
+
+    def hash_round_keys(self):
+        """The cell hash's round keys: constants derived from ``seed`` (see ``sim/cellhash.py``).
+
+        The keys are fixed when Verilog is generated, so the hardware holds no key schedule.
+        """
+        keys = []
+        for i in range(self.hash_rounds):
+            x = (self.seed + (i + 1) * 0x9E3779B9) & 0xFFFF_FFFF
+            # lowbias32 finaliser (C. Wellons): a well-mixed 32-bit integer permutation.
+            x ^= x >> 16
+            x = (x * 0x7FEB352D) & 0xFFFF_FFFF
+            x ^= x >> 15
+            x = (x * 0x846CA68B) & 0xFFFF_FFFF
+            x ^= x >> 16
+            keys.append(x)
+        return keys
+
+    # -- serialisation -----------------------------------------------------------------------
+
+    def replace(self, **changes):
+        """A copy with top-level fields replaced; ``array=`` and ``device=`` may be dicts of
+        the nested fields to change."""
+        for key in ("array", "device"):
+            if isinstance(changes.get(key), dict):
+                changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        d = json.loads(text)
+        d["array"] = ArrayGeometry(**d["array"])
+        d["device"] = DeviceModel(**d["device"])
+        return cls(**d)
+
+
+PRESETS = {
+    # Fast tests: a 16 x 16 array, 4-bit inputs, two 4-bit ADCs.
+    "tiny": ChipConfig(name="tiny"),
+    # Milo et al.'s 64 x 64 array, 8-bit inputs and ADCs, 8 ADCs per tile.
+    "default": ChipConfig(
+        name="default",
+        array=ArrayGeometry(rows=64, cols=64),
+        input_bits=8,
+        adc_bits=8,
+        adc_count=8,
+    ),
+    # Fits an ECP5-85F: as default, with half the ADCs.
+    "fpga": ChipConfig(
+        name="fpga",
+        array=ArrayGeometry(rows=64, cols=64),
+        input_bits=8,
+        adc_bits=8,
+        adc_count=4,
+    ),
+}
+
+
+def preset(name):
+    """The named preset; raises :class:`ConfigError` listing the known names."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(
+            f"preset {name!r} is unknown; choose one of {', '.join(sorted(PRESETS))}"
+        ) from None

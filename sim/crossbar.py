@@ -1,0 +1,310 @@
+"""Golden model of the behavioral crossbar: values and cycle counts, bit-exact with the RTL.
+
+The model is written over numpy arrays of cells. Because every random quantity is keyed by
+``(seed, tile, row, col, per-cell event counter)``, operations on distinct cells commute:
+a batch of pulses on distinct cells is one vectorized step, and a cell's history depends on
+nothing but the commands that touched it. See ``docs/crossbar.md`` for the equations.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hdl.opcodes import CrossbarOp
+from sim.cellhash import PURPOSE_EVENT, PURPOSE_RELAX, PURPOSE_STATIC, bell, cell_hash, field
+
+__all__ = ["CrossbarModel", "CrossbarCommand", "CrossbarResponse", "latency"]
+
+
+# -- bit fields of the static hash (device-to-device variation) ---------------------------------
+STUCK_CMP = (0, 14)  # stuck iff this field < stuck_rate_q14
+STUCK_LRS = 14  # stuck at LRS (1) or HRS (0)
+VTH_SET_BELL = 16
+VTH_RESET_BELL = 32
+GAIN_BELL = 48
+# -- bit fields of the event hash ----------------------------------------------------------------
+C2C_BELL = 0
+READ_BELL = 16
+# -- bit field of the relax hash ---------------------------------------------------------------------
+RELAX_BELL = 0
+
+
+def latency(cfg, op, width=1, error=False):
+    """Cycles from the cycle a command is accepted to the cycle its response is first valid.
+
+    ``N = cfg.hash_cycles``. A refused command answers after 1 cycle.
+
+    ========================  =================================
+    command                   cycles
+    ========================  =================================
+    SET, RESET                ``4 + N + width``
+    READ with read noise      ``4 + N``
+    READ without read noise   ``3``
+    LOAD                      ``4 + N``
+    PEEK                      ``3``
+    MVM                       ``rows + 3``
+    RELAX                     ``rows * cols * (N + 3) + 1``
+    ========================  =================================
+    """
+    n = cfg.hash_cycles
+    a = cfg.array
+    if error:
+        return 1
+    op = CrossbarOp(op)
+    if op in (CrossbarOp.SET, CrossbarOp.RESET):
+        return 4 + n + width
+    if op == CrossbarOp.READ:
+        return 4 + n if cfg.device.read_noise else 3
+    if op == CrossbarOp.LOAD:
+        return 4 + n
+    if op == CrossbarOp.PEEK:
+        return 3
+    if op == CrossbarOp.MVM:
+        return a.rows + 3
+    if op == CrossbarOp.RELAX:
+        return a.rows * a.cols * (n + 3) + 1
+    raise AssertionError(op)
+
+
+@dataclass(frozen=True)
+class CrossbarCommand:
+    """One command of the crossbar's command stream (fields as in ``hdl/crossbar.py``)."""
+
+    op: int
+    row: int = 0
+    col: int = 0
+    v_line: int = 0
+    v_gate: int = 0
+    width: int = 1
+    value: int = 0
+    bits: int = 0
+
+
+@dataclass(frozen=True)
+class CrossbarResponse:
+    error: bool
+    value: int
+    cycles: int
+    pair_current: tuple = ()
+
+
+class CrossbarModel:
+    """State and behavior of one tile's crossbar.
+
+    Parameters
+    ----------
+    cfg : ChipConfig
+    tile : int
+        Node index of the tile (part of every hash key).
+
+    Attributes
+    ----------
+    g : ndarray (rows, cols) int64
+        Conductance codes (uS).
+    events : ndarray (rows, cols) int64
+        Per-cell event counters (SET, RESET and verify-read events, modulo 2**event_bits).
+    formed : ndarray (rows, cols) bool
+        Cells that have seen an effective SET (virgin cells have a higher SET threshold).
+    anneals : int
+        Relax operations so far (keys the relax spread).
+    stuck, stuck_lrs : ndarray bool
+        Stuck cells, and which of them are stuck at LRS.
+    """
+
+    def __init__(self, cfg, tile=1):
+        self.cfg = cfg
+        self.tile = tile
+        a, d = cfg.array, cfg.device
+        rr, cc = np.meshgrid(np.arange(a.rows), np.arange(a.cols), indexing="ij")
+        s = cell_hash(cfg, PURPOSE_STATIC, tile, rr, cc, 0)
+        self.stuck = field(s, *STUCK_CMP) < d.stuck_rate_q14
+        self.stuck_lrs = self.stuck & (field(s, STUCK_LRS, 1) == 1)
+        self.vth_set = d.vth_set + ((bell(s, VTH_SET_BELL) * d.vth_set_spread) >> 4)
+        self.vth_reset = d.vth_reset + ((bell(s, VTH_RESET_BELL) * d.vth_reset_spread) >> 4)
+        gain_dev = (bell(s, GAIN_BELL) * d.gain_spread) >> 4
+        self.set_gain = np.maximum(0, d.set_gain + gain_dev)
+        self.reset_gain = np.maximum(0, d.reset_gain + gain_dev)
+        self.g = np.full((a.rows, a.cols), d.g_virgin, dtype=np.int64)
+        self.g[self.stuck] = d.stuck_hrs_g
+        self.g[self.stuck_lrs] = d.stuck_lrs_g
+        self.events = np.zeros((a.rows, a.cols), dtype=np.int64)
+        self.formed = np.full((a.rows, a.cols), d.forming_offset == 0)
+        self.anneals = 0
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _cells(self, rows, cols):
+        rows, cols = np.broadcast_arrays(np.asarray(rows, np.int64), np.asarray(cols, np.int64))
+        a = self.cfg.array
+        if rows.size and (rows.min() < 0 or rows.max() >= a.rows):
+            raise IndexError(f"row out of range 0..{a.rows - 1}")
+        if cols.size and (cols.min() < 0 or cols.max() >= a.cols):
+            raise IndexError(f"column out of range 0..{a.cols - 1}")
+        flat = rows * a.cols + cols
+        if len(np.unique(flat)) != flat.size:
+            raise ValueError("a vectorized crossbar step needs distinct cells")
+        return rows, cols
+
+    def _event_hash(self, rows, cols):
+        return cell_hash(self.cfg, PURPOSE_EVENT, self.tile, rows, cols, self.events[rows, cols])
+
+    def _bump_events(self, rows, cols):
+        self.events[rows, cols] = (self.events[rows, cols] + 1) & (
+            (1 << self.cfg.array.event_bits) - 1
+        )
+
+    def compliance(self, v_gate):
+        """SET compliance limit (uS) set by the gate voltage code."""
+        d, a = self.cfg.device, self.cfg.array
+        lim = (np.maximum(0, np.asarray(v_gate, np.int64) - d.compliance_vg0)
+               * d.compliance_slope) >> 2
+        return np.minimum(lim, a.g_max)
+
+    # -- operations (vectorized over distinct cells) --------------------------------------------
+
+    def set_pulse(self, rows, cols, v_d, v_g, width=1):
+        """SET pulse(s); returns the cycles each takes in the RTL."""
+        rows, cols = self._cells(rows, cols)
+        d = self.cfg.device
+        g = self.g[rows, cols]
+        h = self._event_hash(rows, cols)
+        vth = self.vth_set[rows, cols] + np.where(self.formed[rows, cols], 0, d.forming_offset)
+        od = np.asarray(v_d, np.int64) - vth
+        step = ((od * self.set_gain[rows, cols] * width) >> 4) + ((bell(h, C2C_BELL) * d.c2c_noise)
+                                                                 >> 4)
+        hi = np.maximum(g, self.compliance(v_g))
+        moved = (od > 0) & ~self.stuck[rows, cols]
+        self.g[rows, cols] = np.where(moved, np.clip(g + step, g, hi), g)
+        self.formed[rows, cols] |= moved
+        self._bump_events(rows, cols)
+        return latency(self.cfg, CrossbarOp.SET, width)
+
+    def reset_pulse(self, rows, cols, v_s, v_g=0, width=1):
+        """RESET pulse(s); the gate is assumed fully on (``v_g`` is range-checked only)."""
+        rows, cols = self._cells(rows, cols)
+        d = self.cfg.device
+        g = self.g[rows, cols]
+        h = self._event_hash(rows, cols)
+        od = np.asarray(v_s, np.int64) - self.vth_reset[rows, cols]
+        step = ((od * self.reset_gain[rows, cols] * width) >> 4) + (
+            (bell(h, C2C_BELL) * d.c2c_noise) >> 4
+        )
+        lo = np.minimum(g, d.g_hrs)
+        moved = (od > 0) & ~self.stuck[rows, cols]
+        self.g[rows, cols] = np.where(moved, np.clip(g - step, lo, g), g)
+        self._bump_events(rows, cols)
+        return latency(self.cfg, CrossbarOp.RESET, width)
+
+    def read(self, rows, cols, v_read):
+        """Verify read(s): current ``I = g_seen * v_read`` (20 nA LSB); returns (I, cycles)."""
+        rows, cols = self._cells(rows, cols)
+        d, a = self.cfg.device, self.cfg.array
+        g = self.g[rows, cols]
+        if d.read_noise:
+            h = self._event_hash(rows, cols)
+            g = np.clip(g + ((bell(h, READ_BELL) * d.read_noise) >> 4), 0, a.g_max)
+        self._bump_events(rows, cols)
+        return g * np.asarray(v_read, np.int64), latency(self.cfg, CrossbarOp.READ)
+
+    def mvm(self, bits):
+        """One input bit-plane: rows ``r`` with ``bits[r]`` set are driven at ``v_read_mvm``.
+
+        ``bits`` is a 0/1 vector of length ``rows`` or an int (bit ``r`` = row ``r``). Returns
+        the differential pair currents ``(I(2p) - I(2p+1))`` and the cycles.
+        """
+        a = self.cfg.array
+        if np.isscalar(bits):
+            bits = np.array([(int(bits) >> r) & 1 for r in range(a.rows)], dtype=np.int64)
+        x = np.asarray(bits, np.int64)
+        col_sum = x @ self.g
+        pair = (col_sum[0::2] - col_sum[1::2]) * a.v_read_mvm
+        return pair, latency(self.cfg, CrossbarOp.MVM)
+
+    def mvm_planes(self, planes):
+        """Many independent bit-planes at once: ``planes`` is (n, rows) of 0/1."""
+        a = self.cfg.array
+        col_sum = np.asarray(planes, np.int64) @ self.g
+        return (col_sum[:, 0::2] - col_sum[:, 1::2]) * a.v_read_mvm
+
+    def relax(self, strength):
+        """Relax/anneal every cell: a spread ``bell * strength / 16`` and a drift toward 0.
+
+        ``strength`` is 0..255 (the RTL refuses more).
+        """
+        d, a = self.cfg.device, self.cfg.array
+        rr, cc = np.meshgrid(np.arange(a.rows), np.arange(a.cols), indexing="ij")
+        h = cell_hash(self.cfg, PURPOSE_RELAX, self.tile, rr, cc, self.anneals)
+        g = self.g
+        new = g + ((bell(h, RELAX_BELL) * strength) >> 4) - ((g * d.relax_drift * strength) >> 12)
+        self.g = np.where(self.stuck, g, np.clip(new, 0, a.g_max))
+        self.anneals = (self.anneals + 1) & 0xFFFF_FFFF
+        return latency(self.cfg, CrossbarOp.RELAX)
+
+    def load(self, rows, cols, values):
+        """Back door: set conductances (stuck cells keep theirs)."""
+        rows, cols = self._cells(rows, cols)
+        values = np.broadcast_to(np.asarray(values, np.int64), rows.shape)
+        self.g[rows, cols] = np.where(self.stuck[rows, cols], self.g[rows, cols], values)
+        return latency(self.cfg, CrossbarOp.LOAD)
+
+    def load_array(self, values):
+        """Back door: set the whole array (stuck cells keep theirs); returns total cycles."""
+        a = self.cfg.array
+        values = np.asarray(values, np.int64)
+        if values.shape != (a.rows, a.cols):
+            raise ValueError(f"values must be {a.rows} x {a.cols}, got {values.shape}")
+        self.g = np.where(self.stuck, self.g, values)
+        return a.rows * a.cols * latency(self.cfg, CrossbarOp.LOAD)
+
+    # -- one command, exactly as the RTL's command stream sees it -------------------------------
+
+    def refuses(self, cmd):
+        """True if the RTL answers this command with an error (and changes nothing)."""
+        a = self.cfg.array
+        try:
+            op = CrossbarOp(cmd.op)
+        except ValueError:
+            return True
+        if op == CrossbarOp.MVM:
+            return False
+        if op == CrossbarOp.RELAX:
+            return cmd.value > 255
+        if not (cmd.row < a.rows and cmd.col < a.cols):
+            return True
+        if op in (CrossbarOp.SET, CrossbarOp.RESET):
+            return not (
+                cmd.v_line <= a.v_max
+                and cmd.v_gate <= a.v_max
+                and 1 <= cmd.width <= a.pulse_width_max
+            )
+        if op == CrossbarOp.READ:
+            return cmd.v_line > a.v_read_max
+        if op == CrossbarOp.LOAD:
+            return cmd.value > a.g_max
+        return False
+
+    def execute(self, cmd):
+        """Apply one :class:`CrossbarCommand`; returns the :class:`CrossbarResponse`."""
+        if self.refuses(cmd):
+            return CrossbarResponse(True, 0, latency(self.cfg, 0, error=True))
+        op = CrossbarOp(cmd.op)
+        r, c = [cmd.row], [cmd.col]
+        if op == CrossbarOp.SET:
+            cyc = self.set_pulse(r, c, cmd.v_line, cmd.v_gate, cmd.width)
+            return CrossbarResponse(False, 0, cyc)
+        if op == CrossbarOp.RESET:
+            cyc = self.reset_pulse(r, c, cmd.v_line, cmd.v_gate, cmd.width)
+            return CrossbarResponse(False, 0, cyc)
+        if op == CrossbarOp.READ:
+            i, cyc = self.read(r, c, cmd.v_line)
+            return CrossbarResponse(False, int(i[0]), cyc)
+        if op == CrossbarOp.MVM:
+            pair, cyc = self.mvm(cmd.bits)
+            return CrossbarResponse(False, 0, cyc, tuple(int(p) for p in pair))
+        if op == CrossbarOp.RELAX:
+            return CrossbarResponse(False, 0, self.relax(cmd.value))
+        if op == CrossbarOp.LOAD:
+            return CrossbarResponse(False, 0, self.load(r, c, cmd.value))
+        if op == CrossbarOp.PEEK:
+            return CrossbarResponse(False, int(self.g[cmd.row, cmd.col]), latency(self.cfg, op))
+        raise AssertionError(op)

@@ -1,0 +1,1 @@
+"""cocotb testbenches and the pytest runners that build and run them."""

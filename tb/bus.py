@@ -1,0 +1,103 @@
+"""Stream drivers for cocotb: pack and unpack Amaranth struct payloads, one command at a time."""
+
+from amaranth.hdl import Shape
+from cocotb.triggers import ReadOnly, RisingEdge
+
+__all__ = ["pack", "unpack", "StreamPort"]
+
+
+def _fields(layout):
+    for name, fld in layout:
+        shape = Shape.cast(fld.shape)
+        yield name, fld.offset, shape.width, shape.signed
+
+
+def pack(layout, **values):
+    """Integer of a ``StructLayout`` payload; unnamed fields are 0, values must fit."""
+    word = 0
+    known = {name for name, *_ in _fields(layout)}
+    unknown = set(values) - known
+    if unknown:
+        raise KeyError(f"no field {sorted(unknown)} in layout {sorted(known)}")
+    for name, offset, width, _ in _fields(layout):
+        v = int(values.get(name, 0))
+        if not 0 <= v < (1 << width):
+            raise ValueError(f"{name} = {v} does not fit in {width} bits")
+        word |= v << offset
+    return word
+
+
+def unpack(layout, word):
+    out = {}
+    for name, offset, width, signed in _fields(layout):
+        v = (word >> offset) & ((1 << width) - 1)
+        if signed and v >> (width - 1):
+            v -= 1 << width
+        out[name] = v
+    return out
+
+
+def unpack_array(word, width, count, signed=True):
+    vals = []
+    for i in range(count):
+        v = (word >> (i * width)) & ((1 << width) - 1)
+        if signed and v >> (width - 1):
+            v -= 1 << width
+        vals.append(v)
+    return vals
+
+
+class StreamPort:
+    """Command/response port pair of a block with one response per command.
+
+    ``transact`` sends one payload and returns ``(response_word, cycles)`` where ``cycles``
+    counts from the cycle the command was accepted to the cycle its response was first
+    valid. A command never answered within ``timeout`` cycles fails the test (no hang).
+    """
+
+    def __init__(self, dut, clk, cmd="cmd", resp="resp", timeout=1_000_000):
+        self.clk = clk
+        self.cmd_valid = getattr(dut, f"{cmd}__valid")
+        self.cmd_ready = getattr(dut, f"{cmd}__ready")
+        self.cmd_payload = getattr(dut, f"{cmd}__payload")
+        self.resp_valid = getattr(dut, f"{resp}__valid")
+        self.resp_ready = getattr(dut, f"{resp}__ready")
+        self.resp_payload = getattr(dut, f"{resp}__payload")
+        self.timeout = timeout
+        self.cmd_valid.value = 0
+        self.resp_ready.value = 1
+
+    async def transact(self, word, resp_delay=0):
+        self.cmd_payload.value = word
+        self.cmd_valid.value = 1
+        for _ in range(self.timeout):
+            await ReadOnly()
+            accepted = int(self.cmd_ready.value)
+            await RisingEdge(self.clk)
+            if accepted:
+                break
+        else:
+            raise TimeoutError("command never accepted")
+        self.cmd_valid.value = 0
+        self.resp_ready.value = 0 if resp_delay else 1
+        cycles = 1
+        for _ in range(self.timeout):
+            await ReadOnly()
+            if int(self.resp_valid.value):
+                break
+            await RisingEdge(self.clk)
+            cycles += 1
+        else:
+            raise TimeoutError("response never came")
+        value = int(self.resp_payload.value)
+        # Optional back-pressure: hold ready low, the response must stay put.
+        for _ in range(resp_delay):
+            await RisingEdge(self.clk)
+            await ReadOnly()
+            if not int(self.resp_valid.value) or int(self.resp_payload.value) != value:
+                raise AssertionError("response changed or vanished under back-pressure")
+        await RisingEdge(self.clk)
+        self.resp_ready.value = 1
+        if resp_delay:
+            await RisingEdge(self.clk)
+        return value, cycles

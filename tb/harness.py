@@ -1,0 +1,140 @@
+"""Build-once-and-reuse cocotb harness for every block, on Icarus and Verilator.
+
+* ``SIM=icarus`` or ``SIM=verilator`` selects one simulator (default: both).
+* ``WAVES=1`` dumps waveforms (``dump.vcd`` / ``dump.fst`` in the test directory).
+* ``COCOTB_RANDOM_SEED=<n>`` fixes the seed; otherwise cocotb picks one and prints it.
+
+Builds live in ``build/sim/<config>-<hash>/<block>/<simulator>/`` and are reused while the
+generated Verilog and the build options are unchanged (a stamp file holds their digest).
+A file lock makes concurrent pytest-xdist workers build each configuration once.
+"""
+
+import fcntl
+import hashlib
+import os
+import re
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from cocotb_tools.runner import get_results, get_runner
+
+from hdl.blocks import generate_verilog
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "sim"
+SIMULATORS = ("icarus", "verilator")
+CONFIG_ENV = "RRAM_CONFIG_JSON"
+
+__all__ = ["simulators", "run_cocotb", "config_from_env", "CONFIG_ENV"]
+
+
+def simulators():
+    """Simulators to run: ``SIM`` if set, else both."""
+    sim = os.environ.get("SIM")
+    if not sim:
+        return list(SIMULATORS)
+    if sim not in SIMULATORS:
+        raise ValueError(f"SIM = {sim!r}: choose one of {', '.join(SIMULATORS)}")
+    return [sim]
+
+
+def config_from_env():
+    """The ChipConfig the harness passed to this cocotb run."""
+    from hdl.config import ChipConfig
+
+    return ChipConfig.from_json(os.environ[CONFIG_ENV])
+
+
+def _config_tag(cfg):
+    return f"{cfg.name}-{hashlib.sha256(cfg.to_json().encode()).hexdigest()[:10]}"
+
+
+@contextmanager
+def _locked(path):
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# Yosys' Verilog backend reads a dummy register in every `always @*` block so simulators
+# evaluate the block at time 0. Icarus 11 creates no event for a declaration initialiser
+# (`reg t = 0;`), so blocks whose inputs never change (e.g. a comb output decoded from an FSM
+# that stays in its reset state) would stay X. An explicit `initial #0` assignment makes the
+# X -> 0 event after every process has started (amaranth-lang/amaranth#594).
+_TRIGGER = re.compile(r"reg (\\\$auto\$verilog_backend\S+)\s*= 0;")
+
+
+def _icarus_time0_fix(text):
+    return _TRIGGER.sub(lambda m: f"reg {m[1]} ;\n  initial #0 {m[1]} = 1'h0;", text)
+
+
+def _waves():
+    return os.environ.get("WAVES", "0") not in ("", "0")
+
+
+def _build(block, cfg, sim):
+    """Generate Verilog and build the simulator once per (block, config, sim, waves)."""
+    build_dir = BUILD / _config_tag(cfg) / block / sim
+    waves = _waves()
+    with _locked(build_dir):
+        source = build_dir / f"{block}.v"
+        text = generate_verilog(block, cfg)
+        if sim == "icarus":
+            text = _icarus_time0_fix(text)
+        digest = hashlib.sha256(f"{text}\n{sim}\n{waves}".encode()).hexdigest()
+        stamp = build_dir / "build.stamp"
+        if not (stamp.exists() and stamp.read_text() == digest):
+            source.write_text(text)
+            runner = get_runner(sim)
+            build_args = []
+            if sim == "verilator":
+                # Amaranth's Verilog is lint-clean for simulation but not -Wall clean
+                # (see docs/lint.md); warnings are not errors when building the model.
+                build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3"]
+            runner.build(
+                sources=[source],
+                hdl_toplevel=block,
+                build_dir=build_dir,
+                build_args=build_args,
+                timescale=("1ns", "1ps"),
+                waves=waves,
+                always=True,
+                log_file=build_dir / "build.log",
+            )
+            stamp.write_text(digest)
+    return build_dir
+
+
+def run_cocotb(block, cfg, test_module, testcase, sim):
+    """Build (or reuse) ``block`` for ``cfg`` on ``sim`` and run one cocotb ``testcase``.
+
+    Fails the calling pytest test if the cocotb test fails or does not run.
+    """
+    build_dir = _build(block, cfg, sim)
+    test_dir = build_dir / "runs" / testcase
+    test_dir.mkdir(parents=True, exist_ok=True)
+    runner = get_runner(sim)
+    results = runner.test(
+        hdl_toplevel=block,
+        hdl_toplevel_lang="verilog",
+        test_module=test_module,
+        testcase=testcase,
+        build_dir=build_dir,
+        test_dir=test_dir,
+        timescale=("1ns", "1ps"),
+        waves=_waves(),
+        extra_env={CONFIG_ENV: cfg.to_json()},
+        results_xml=str(test_dir / "results.xml"),
+        seed=os.environ.get("COCOTB_RANDOM_SEED"),
+    )
+    total, failed = get_results(results)
+    if total == 0:
+        raise AssertionError(f"cocotb ran no test named {testcase!r} (see {test_dir})")
+    if failed:
+        print(f"cocotb log: {test_dir}", file=sys.stderr)
+        raise AssertionError(f"{failed} of {total} cocotb tests failed ({testcase}, {sim})")
