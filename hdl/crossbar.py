@@ -195,7 +195,10 @@ class Crossbar(wiring.Component):
         # -- device model (combinational, evaluated when both hashes are done) ---------------------
         s = hash_s.out
         h = hash_e.out
-        stuck = s[STUCK_CMP[0]:STUCK_CMP[0] + STUCK_CMP[1]] < d.stuck_rate_q14
+        if d.stuck_rate_q14:
+            stuck = s[STUCK_CMP[0]:STUCK_CMP[0] + STUCK_CMP[1]] < d.stuck_rate_q14
+        else:
+            stuck = Const(0)  # no stuck cells: no comparator
         gain_dev = (bell(s[GAIN_BELL:GAIN_BELL + 16]) * d.gain_spread) >> 4
         noise = (bell(h[C2C_BELL:C2C_BELL + 16]) * d.c2c_noise) >> 4
 

