@@ -20,6 +20,7 @@ __all__ = [
     "ConfigError",
     "DeviceModel",
     "ArrayGeometry",
+    "NocConfig",
     "ChipConfig",
     "PRESETS",
     "preset",
@@ -189,6 +190,31 @@ class ArrayGeometry:
 
 
 @dataclass(frozen=True)
+class NocConfig:
+    """Network-on-chip parameters (DESIGN section 7; see ``docs/noc.md``).
+
+    Attributes
+    ----------
+    flit_payload_bits : int
+        Payload bits per flit (the flit type rides beside them).
+    fifo_depth : int
+        Depth of each router input FIFO, in flits.
+    max_packet_flits : int
+        Longest packet, head included.
+    """
+
+    flit_payload_bits: int = 32
+    fifo_depth: int = 4
+    max_packet_flits: int = 64
+
+    def check(self):
+        o = "ChipConfig.noc"
+        _check_int(o, "flit_payload_bits", self.flit_payload_bits, 16, 128)
+        _check_int(o, "fifo_depth", self.fifo_depth, 2, 64)
+        _check_int(o, "max_packet_flits", self.max_packet_flits, 1, 1024)
+
+
+@dataclass(frozen=True)
 class ChipConfig:
     """A whole chip. Frozen; derive variants with :meth:`replace`.
 
@@ -200,6 +226,7 @@ class ChipConfig:
         NoC mesh size; node ``host_node`` is the host, the others are tiles.
     array : ArrayGeometry
     device : DeviceModel
+    noc : NocConfig
     input_bits : int
         Activation width P (bit-serial planes per MVM).
     adc_bits, adc_count : int
@@ -218,6 +245,7 @@ class ChipConfig:
     host_node: int = 0
     array: ArrayGeometry = field(default_factory=ArrayGeometry)
     device: DeviceModel = field(default_factory=DeviceModel)
+    noc: NocConfig = field(default_factory=NocConfig)
     input_bits: int = 4
     adc_bits: int = 4
     adc_count: int = 2
@@ -239,7 +267,10 @@ class ChipConfig:
             raise ConfigError(f"{o}.array = {self.array!r}: must be an ArrayGeometry")
         if not isinstance(self.device, DeviceModel):
             raise ConfigError(f"{o}.device = {self.device!r}: must be a DeviceModel")
+        if not isinstance(self.noc, NocConfig):
+            raise ConfigError(f"{o}.noc = {self.noc!r}: must be a NocConfig")
         self.array.check()
+        self.noc.check()
         self.device.check(self.array.g_max, self.array.v_max)
         _check_int(o, "input_bits", self.input_bits, 1, 8)
         _check_int(o, "adc_bits", self.adc_bits, 2, 12)
@@ -292,7 +323,7 @@ class ChipConfig:
     def replace(self, **changes):
         """A copy with top-level fields replaced; ``array=`` and ``device=`` may be dicts of
         the nested fields to change."""
-        for key in ("array", "device"):
+        for key in ("array", "device", "noc"):
             if isinstance(changes.get(key), dict):
                 changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
         return dataclasses.replace(self, **changes)
@@ -305,6 +336,7 @@ class ChipConfig:
         d = json.loads(text)
         d["array"] = ArrayGeometry(**d["array"])
         d["device"] = DeviceModel(**d["device"])
+        d["noc"] = NocConfig(**d["noc"])
         return cls(**d)
 
 
