@@ -27,7 +27,6 @@ from sim.crossbar import (
     READ_BELL,
     RELAX_BELL,
     STUCK_CMP,
-    STUCK_LRS,
     VTH_RESET_BELL,
     VTH_SET_BELL,
     CrossbarModel,
@@ -112,7 +111,7 @@ class Crossbar(wiring.Component):
         cfg, a, d = self._cfg, self._cfg.array, self._cfg.device
         rows, cols, gb, eb = a.rows, a.cols, a.g_bits, a.event_bits
 
-        # -- submodules ---------------------------------------------------------------------------
+        # -- submodules ----------------------------------------------------------------------
         power_on = CrossbarModel(cfg, self._tile)
         g_init = [
             sum(int(power_on.g[r, c]) << (c * gb) for c in range(cols)) for r in range(rows)
@@ -130,7 +129,7 @@ class Crossbar(wiring.Component):
         m.submodules.hash_static = hash_s = CellHash(cfg)
         m.submodules.hash_event = hash_e = CellHash(cfg)
 
-        # -- state --------------------------------------------------------------------------------
+        # -- state ---------------------------------------------------------------------------
         cmd_q = Signal(crossbar_command_layout(cfg))
         g_cell = Signal(gb)          # conductance of the addressed cell
         event = Signal(eb)           # its event counter
@@ -148,7 +147,7 @@ class Crossbar(wiring.Component):
         acc = Signal(data.ArrayLayout(acc_shape, a.pairs))
         last_cell = (cmd_q.row == rows - 1) & (cmd_q.col == cols - 1)
 
-        # -- command check (combinational, on the incoming payload) -------------------------------
+        # -- command check (combinational, on the incoming payload) --------------------------
         p = self.cmd.payload
         in_array = (p.row < rows) & (p.col < cols)
         refused = Signal()
@@ -170,7 +169,7 @@ class Crossbar(wiring.Component):
             with m.Default():
                 m.d.comb += refused.eq(1)
 
-        # -- memory addressing --------------------------------------------------------------------
+        # -- memory addressing ---------------------------------------------------------------
         cell_index = cmd_q.row * cols + cmd_q.col
         row_word = g_rd.data
         m.d.comb += [
@@ -182,7 +181,7 @@ class Crossbar(wiring.Component):
             ev_wr.data.eq(Cat((event + 1)[:eb], formed_new)),
         ]
 
-        # -- hash keys ------------------------------------------------------------------------------
+        # -- hash keys -----------------------------------------------------------------------
         cell_key = (self._tile << 16) | (cmd_q.row << 8) | cmd_q.col
         is_relax = cmd_q.op == CrossbarOp.RELAX
         m.d.comb += [
@@ -192,7 +191,7 @@ class Crossbar(wiring.Component):
             hash_e.y0.eq(Mux(is_relax, anneals, ev_rd.data[:eb])),
         ]
 
-        # -- device model (combinational, evaluated when both hashes are done) ---------------------
+        # -- device model (combinational, evaluated when both hashes are done) ---------------
         s = hash_s.out
         h = hash_e.out
         if d.stuck_rate_q14:
@@ -242,7 +241,7 @@ class Crossbar(wiring.Component):
 
         g_after_load = Mux(stuck, g_cell, cmd_q.value[:gb])
 
-        # -- control --------------------------------------------------------------------------------
+        # -- control -------------------------------------------------------------------------
         m.d.comb += [
             self.resp.payload.error.eq(error),
             self.resp.payload.value.eq(result),
@@ -360,7 +359,7 @@ class Crossbar(wiring.Component):
 
             with m.State("MVM-Scale"):
                 for pair in range(a.pairs):
-                    m.d.sync += self.pair_current[pair].eq(acc[pair] * a.v_read_mvm)
+                    m.d.sync += self.pair_current[pair].eq(_times_const(acc[pair], a.v_read_mvm))
                 m.next = "Respond"
 
             with m.State("Respond"):
@@ -370,3 +369,15 @@ class Crossbar(wiring.Component):
 
         return m
 
+
+def _times_const(value, k):
+    """``value * k`` for a constant ``k >= 1`` as shifts and adds.
+
+    Yosys maps every ``$mul`` to a DSP block, constant or not; one scale per column pair
+    would spend ``cols / 2`` DSPs per tile on a multiply that is one or two adders.
+    """
+    terms = [value << i for i in range(k.bit_length()) if (k >> i) & 1]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total

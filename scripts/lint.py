@@ -8,7 +8,6 @@ fails the lint.
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
 from hdl.config import ConfigError, preset
 from scripts.generate import ROOT, write_all

@@ -22,10 +22,10 @@ STUCK_LRS = 14  # stuck at LRS (1) or HRS (0)
 VTH_SET_BELL = 16
 VTH_RESET_BELL = 32
 GAIN_BELL = 48
-# -- bit fields of the event hash ----------------------------------------------------------------
+# -- bit fields of the event hash -------------------------------------------------------------
 C2C_BELL = 0
 READ_BELL = 16
-# -- bit field of the relax hash ---------------------------------------------------------------------
+# -- bit field of the relax hash --------------------------------------------------------------
 RELAX_BELL = 0
 
 
@@ -131,7 +131,7 @@ class CrossbarModel:
         self.formed = np.full((a.rows, a.cols), d.forming_offset == 0)
         self.anneals = 0
 
-    # -- helpers --------------------------------------------------------------------------------
+    # -- helpers -----------------------------------------------------------------------------
 
     def _cells(self, rows, cols):
         rows, cols = np.broadcast_arrays(np.asarray(rows, np.int64), np.asarray(cols, np.int64))
@@ -160,7 +160,7 @@ class CrossbarModel:
                * d.compliance_slope) >> 2
         return np.minimum(lim, a.g_max)
 
-    # -- operations (vectorized over distinct cells) --------------------------------------------
+    # -- operations (vectorized over distinct cells) -----------------------------------------
 
     def set_pulse(self, rows, cols, v_d, v_g, width=1):
         """SET pulse(s); returns the cycles each takes in the RTL."""
@@ -256,7 +256,7 @@ class CrossbarModel:
         self.g = np.where(self.stuck, self.g, values)
         return a.rows * a.cols * latency(self.cfg, CrossbarOp.LOAD)
 
-    # -- one command, exactly as the RTL's command stream sees it -------------------------------
+    # -- one command, exactly as the RTL's command stream sees it ----------------------------
 
     def refuses(self, cmd):
         """True if the RTL answers this command with an error (and changes nothing)."""

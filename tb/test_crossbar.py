@@ -24,8 +24,11 @@ class CrossbarTB:
     """Driver + twin + in-order checker for one crossbar."""
 
     def __init__(self, dut):
-        from hdl.crossbar import crossbar_command_layout, crossbar_response_layout, \
-            pair_current_shape
+        from hdl.crossbar import (
+            crossbar_command_layout,
+            crossbar_response_layout,
+            pair_current_shape,
+        )
         from tb.bus import StreamPort
         from tb.harness import config_from_env
 
