@@ -61,6 +61,7 @@ class CrossbarTB:
         word = pack(self.cmd_layout, op=cmd.op, row=cmd.row, col=cmd.col, v_line=cmd.v_line,
                     v_gate=cmd.v_gate, width=cmd.width, value=cmd.value, bits=cmd.bits)
         got_word, cycles = await self.port.transact(word, resp_delay)
+        self.last_cycles = cycles
         got = unpack(self.resp_layout, got_word)
         want = self.model.execute(cmd)
         where = f"command #{self.checked} {cmd}"
