@@ -15,7 +15,12 @@ from hdl.opcodes import CrossbarOp
 from sim.crossbar import CrossbarCommand
 
 __all__ = [
-    "MILO_LEVELS_US", "RampSettings", "ramp_program", "run_on_model", "level_gate", "weight_pattern",
+    "MILO_LEVELS_US",
+    "RampSettings",
+    "level_gate",
+    "ramp_program",
+    "run_on_model",
+    "weight_pattern",
 ]
 
 #: Milo et al.'s five conductance levels at 0.5 V read: 5/15/30/45/60 uA -> 10..120 uS.
