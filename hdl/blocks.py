@@ -7,6 +7,7 @@ harness all see the same set.
 from amaranth.back import verilog
 
 from hdl.crossbar import Crossbar
+from hdl.noc import NocMesh
 
 __all__ = ["BLOCKS", "build_block", "generate_verilog"]
 
@@ -19,6 +20,8 @@ def _crossbar(cfg):
 #: name -> constructor taking a ChipConfig.
 BLOCKS = {
     "crossbar": _crossbar,
+    # The whole W x H mesh with its injection NIs; nodes' inject/eject flit streams are ports.
+    "noc_mesh": NocMesh,
 }
 
 
