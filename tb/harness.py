@@ -61,16 +61,43 @@ def _locked(path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-# Yosys' Verilog backend reads a dummy register in every `always @*` block so simulators
-# evaluate the block at time 0. Icarus 11 creates no event for a declaration initialiser
-# (`reg t = 0;`), so blocks whose inputs never change (e.g. a comb output decoded from an FSM
-# that stays in its reset state) would stay X. An explicit `initial #0` assignment makes the
-# X -> 0 event after every process has started (amaranth-lang/amaranth#594).
+# Yosys' Verilog backend reads a dummy register in `always @*` blocks so simulators evaluate
+# them at time 0, but Icarus 11 creates no event for a declaration initialiser
+# (`reg t = 0;`), so a block whose inputs never change (e.g. a comb output decoded from an
+# FSM that stays in its reset state) would stay X. Two rewrites, for the Icarus copy only:
+# 1. the initialiser becomes an explicit `initial #0` assignment, an X -> 0 event after
+#    every process has started (amaranth-lang/amaranth#594);
+# 2. single-statement blocks that Yosys writes without the trigger read
+#    (`always @*\n    out[2:0] = r;`) get one, so they see that event too.
+# (`always_comb` would also run at time 0, but Icarus 11 widens its part-selects to whole
+# vectors, which turns Yosys's split assignments into combinational loops.)
 _TRIGGER = re.compile(r"reg (\\\$auto\$verilog_backend\S+)\s*= 0;")
+_BARE_ALWAYS = re.compile(r"always @\*\n(\s+)(?!begin\b)([^\n]*;)\n")
+
+
+def _with_trigger(match, trigger):
+    indent, statement = match[1], match[2]
+    return (f"always @* begin\n{indent}if ({trigger} ) begin end\n{indent}{statement}\n"
+            f"{indent[:-2]}end\n")
 
 
 def _icarus_time0_fix(text):
-    return _TRIGGER.sub(lambda m: f"reg {m[1]} ;\n  initial #0 {m[1]} = 1'h0;", text)
+    out = []
+    for module in re.split(r"(?<=endmodule\n)", text):
+        trigger = _TRIGGER.search(module)
+        if trigger:
+            name = trigger[1]
+            module = _TRIGGER.sub(lambda m, t=name: f"reg {t} ;\n  initial #0 {t} = 1'h0;",
+                                  module)
+        else:
+            name = "\\$icarus_time0 "
+            module = re.sub(r"(module [^;]*;\n)",
+                            lambda m, t=name: f"{m[1]}  reg {t};\n  initial #0 {t} = 1'h0;\n",
+                            module, count=1)
+        if "module " in module:
+            module = _BARE_ALWAYS.sub(lambda m, t=name: _with_trigger(m, t), module)
+        out.append(module)
+    return "".join(out)
 
 
 def _waves():

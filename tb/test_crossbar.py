@@ -44,7 +44,7 @@ class CrossbarTB:
         dut._log.info("config %s, test seed %d (COCOTB_RANDOM_SEED=%s)", self.cfg.name,
                       cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED", "see start-up"))
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.port = StreamPort(dut, dut.clk)
+        self.port = StreamPort(dut, dut.clk, 10)
         self.checked = 0
 
     async def reset(self):
@@ -218,7 +218,8 @@ def _configs():
         array={"rows": 12, "cols": 10},
         adc_count=1,
         hash_rounds_per_cycle=2,
-        device={"stuck_rate_q14": 2500, "read_noise": 6, "forming_offset": 20},
+        device={"stuck_rate_q14": 2500, "read_noise": 6, "forming_offset": 20,
+                "compliance_noise": 6, "hrs_noise": 3},
     )
     return {"tiny": tiny, "tiny-faulty": faulty, "default": preset("default")}
 

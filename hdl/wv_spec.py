@@ -1,0 +1,151 @@
+"""Write-verify engine: register fields, algorithms, commands and status codes.
+
+Pure Python (no Amaranth): the gateware (``hdl/write_verify.py``) and the golden model
+(``sim/write_verify.py``) both use these definitions, and ``docs/write_verify.md`` documents
+them. Register sets are ``WV_FIELDS`` 16-bit fields each; the host writes them one field at
+a time.
+"""
+
+import enum
+
+__all__ = [
+    "WvAlgorithm",
+    "LoopOrder",
+    "WvField",
+    "WvOp",
+    "WvRunKind",
+    "WvError",
+    "WV_FIELDS",
+    "LOOP_DIMS",
+    "FIELD_LIMITS",
+]
+
+
+class WvAlgorithm(enum.IntEnum):
+    #: M-ISPVA (Milo et al., Perez et al.): at most one RESET ramp, then at most one SET ramp.
+    ISPVA = 0
+    #: NeuRRAM window: RESET ramp while above, SET ramp while below, alternating.
+    WINDOW = 1
+    #: IGVVA (Milo et al., IRPS 2021): like ISPVA, with the SET ramp stepping the gate.
+    IGVVA = 2
+    #: Forming: SET ramp only (to a higher stop voltage), never RESET.
+    FORMING = 3
+
+
+class LoopOrder(enum.IntEnum):
+    """Nesting of the SET ramp's three stepped parameters, innermost (steps first) first."""
+
+    LINE_GATE_WIDTH = 0
+    LINE_WIDTH_GATE = 1
+    GATE_LINE_WIDTH = 2
+    GATE_WIDTH_LINE = 3
+    WIDTH_LINE_GATE = 4
+    WIDTH_GATE_LINE = 5
+
+
+#: For each LoopOrder, the dimensions innermost first: 0 = line, 1 = gate, 2 = width.
+LOOP_DIMS = {
+    LoopOrder.LINE_GATE_WIDTH: (0, 1, 2),
+    LoopOrder.LINE_WIDTH_GATE: (0, 2, 1),
+    LoopOrder.GATE_LINE_WIDTH: (1, 0, 2),
+    LoopOrder.GATE_WIDTH_LINE: (1, 2, 0),
+    LoopOrder.WIDTH_LINE_GATE: (2, 0, 1),
+    LoopOrder.WIDTH_GATE_LINE: (2, 1, 0),
+}
+
+
+class WvField(enum.IntEnum):
+    """Fields of a register set (each 16 bits; voltages in 20 mV codes, currents in 20 nA)."""
+
+    ALGORITHM = 0
+    LOOP_ORDER = 1
+    SET_LINE_START = 2  # drain (bit line) voltage of SET pulses
+    SET_LINE_STEP = 3
+    SET_LINE_STOP = 4
+    SET_GATE_START = 5  # gate voltage of SET pulses (sets the compliance)
+    SET_GATE_STEP = 6
+    SET_GATE_STOP = 7
+    WIDTH_START = 8  # pulse width in cycles (RESET pulses use WIDTH_START)
+    WIDTH_STEP = 9
+    WIDTH_STOP = 10
+    RESET_LINE_START = 11  # source line voltage of RESET pulses
+    RESET_LINE_STEP = 12
+    RESET_LINE_STOP = 13
+    RESET_GATE = 14
+    VERIFY_V = 15  # verify read voltage
+    WINDOW_LO = 16  # pass when WINDOW_LO <= I <= WINDOW_HI
+    WINDOW_HI = 17
+    MAX_PULSES = 18  # per ramp
+    MAX_ALTERNATIONS = 19  # SET <-> RESET direction changes (WINDOW only)
+    PASSES = 20  # consecutive in-window verify reads required
+
+
+WV_FIELDS = len(WvField)
+
+
+def FIELD_LIMITS(cfg):
+    """``field -> (lo, hi)`` allowed values, before the cross-field rules."""
+    a = cfg.array
+    v = (0, a.v_max)
+    return {
+        WvField.ALGORITHM: (0, len(WvAlgorithm) - 1),
+        WvField.LOOP_ORDER: (0, len(LoopOrder) - 1),
+        WvField.SET_LINE_START: v,
+        WvField.SET_LINE_STEP: (1, a.v_max),
+        WvField.SET_LINE_STOP: v,
+        WvField.SET_GATE_START: v,
+        WvField.SET_GATE_STEP: (1, a.v_max),
+        WvField.SET_GATE_STOP: v,
+        WvField.WIDTH_START: (1, a.pulse_width_max),
+        WvField.WIDTH_STEP: (1, a.pulse_width_max),
+        WvField.WIDTH_STOP: (1, a.pulse_width_max),
+        WvField.RESET_LINE_START: v,
+        WvField.RESET_LINE_STEP: (1, a.v_max),
+        WvField.RESET_LINE_STOP: v,
+        WvField.RESET_GATE: v,
+        WvField.VERIFY_V: (0, a.v_read_max),
+        WvField.WINDOW_LO: (0, 0xFFFF),
+        WvField.WINDOW_HI: (0, 0xFFFF),
+        WvField.MAX_PULSES: (1, 255),
+        WvField.MAX_ALTERNATIONS: (0, 255),
+        WvField.PASSES: (1, 15),
+    }
+
+
+#: Cross-field rules: (field reported, lower-or-equal field, upper field): lo <= hi.
+ORDER_RULES = (
+    (WvField.SET_LINE_STOP, WvField.SET_LINE_START, WvField.SET_LINE_STOP),
+    (WvField.SET_GATE_STOP, WvField.SET_GATE_START, WvField.SET_GATE_STOP),
+    (WvField.WIDTH_STOP, WvField.WIDTH_START, WvField.WIDTH_STOP),
+    (WvField.RESET_LINE_STOP, WvField.RESET_LINE_START, WvField.RESET_LINE_STOP),
+    (WvField.WINDOW_HI, WvField.WINDOW_LO, WvField.WINDOW_HI),
+)
+
+
+class WvOp(enum.IntEnum):
+    """Host commands of the write-verify unit."""
+
+    WRITE_SET = 0  # set, field, value
+    READ_SET = 1  # set, field -> value
+    WRITE_TARGET = 2  # addr = cell index (row * cols + col), value = register set
+    READ_TARGET = 3  # addr -> value
+    RUN = 4  # kind, region, ... -> status when the run ends
+    READ_RESULT = 5  # addr -> pulses | current << 16 | pass << 32
+    READ_HIST = 6  # addr = bin -> cells
+    READ_FAIL = 7  # addr = index -> cell index
+    READ_STAT = 8  # addr: 0 pulses, 1 failures, 2 cells, 3 last error, 4 error detail
+
+
+class WvRunKind(enum.IntEnum):
+    PROGRAM = 0  # write-verify every cell of the region to its target's register set
+    ENDURANCE = 1  # `count` x (SET, RESET) per cell with set `set`'s stop voltages, then a read
+    PULSE = 2  # one pulse per cell: `polarity` (0 SET, 1 RESET), v_line, v_gate, width; a read
+    READ_MAP = 3  # one verify read per cell at v_read
+
+
+class WvError(enum.IntEnum):
+    NONE = 0
+    BAD_COMMAND = 1  # unknown op or run kind, address out of range
+    BAD_REGION = 2  # empty or outside the array
+    BAD_SET = 3  # a register set breaks a rule; detail = set << 8 | field
+    BAD_VOLTAGE = 4  # PULSE/READ_MAP voltage or width out of range
