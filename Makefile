@@ -11,10 +11,10 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test demo verilog lint synth clean
+.PHONY: help setup test demo verilog lint synth report-ispva bench clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth), SIM=icarus|verilator,"
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers)"
 
@@ -45,6 +45,12 @@ lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the 
 
 synth: setup  ## Yosys synth_ecp5 of every block: build/CONFIG/synth/<block>.json
 	$(RUN) python -m scripts.synth --config $(CONFIG)
+
+report-ispva: setup  ## Program 64 x 64 cells to Milo's 5 levels (M-ISPVA, window, IGVVA): build/reports/ispva.json + plots
+	$(RUN) python -m scripts.report_ispva
+
+bench: setup  ## Benchmarks into build/reports/bench.json (NoC latency and saturation)
+	$(RUN) python -m scripts.bench_noc
 
 clean:  ## Remove build outputs (keeps .venv)
 	rm -rf build

@@ -96,7 +96,7 @@ class DeviceModel:
     """
 
     g_virgin: int = 1
-    g_hrs: int = 4
+    g_hrs: int = 11
     vth_set: int = 55
     vth_set_spread: int = 10
     vth_reset: int = 45
@@ -108,13 +108,13 @@ class DeviceModel:
     compliance_vg0: int = 40
     compliance_slope: int = 12
     c2c_noise: int = 4
-    compliance_noise: int = 0
-    hrs_noise: int = 0
+    compliance_noise: int = 4
+    hrs_noise: int = 3
     read_noise: int = 0
     stuck_rate_q14: int = 0
     stuck_hrs_g: int = 1
     stuck_lrs_g: int = 200
-    relax_drift: int = 16
+    relax_drift: int = 8
 
     def check(self, g_max, v_max):
         o = "ChipConfig.device"

@@ -81,53 +81,56 @@ def _base_set(cfg):
     return s
 
 
-def ispva_set(cfg, level_index, margin_us=3):
+def ispva_set(cfg, level_index, margin_us=0, verify_offset_us=-1, l1_limit_us=11):
     """M-ISPVA register set for Milo's level ``level_index`` (0..4).
 
-    L1: RESET ramp on the source line (V_G = 2.7 V) from 0.1 V by 0.1 V until I <= 5 uA
-    (10 uS at 0.5 V). L2..L5: SET ramp on the drain from 0.1 V by 0.1 V to 3 V, at the
-    level's gate voltage, until I >= the level's current.
+    L1: RESET ramp on the source line (V_G = 2.7 V) from 0.1 V by 0.1 V until
+    I <= ``l1_limit_us`` x 0.5 V. L2..L5: SET ramp on the drain from 0.1 V by 0.1 V to 3 V, at
+    the gate voltage whose compliance is the level (+ ``margin_us``), until
+    I >= (level + ``verify_offset_us``) x 0.5 V. The verify limits sit 1 uS beside Milo's
+    levels so that the medians land on them (``docs/write_verify.md``, calibration).
     """
     s = _base_set(cfg)
     level = MILO_LEVELS_US[level_index]
     v = s[F.VERIFY_V]
     if level_index == 0:
-        s[F.WINDOW_LO], s[F.WINDOW_HI] = 0, level * v
+        s[F.WINDOW_LO], s[F.WINDOW_HI] = 0, l1_limit_us * v
     else:
-        s[F.WINDOW_LO] = level * v
+        s[F.WINDOW_LO] = (level + verify_offset_us) * v
         s[F.SET_GATE_START] = s[F.SET_GATE_STOP] = level_gate(cfg, level, margin_us)
     return s
 
 
-def window_set(cfg, level_index, tolerance_us=4, margin_us=6):
-    """NeuRRAM-style window set: window [G - tol, G + tol] (L1: [0, G]); SET ramp on the drain
-    and RESET ramp on the source line, both +0.1 V per pulse from 0.1 V; 30 pulses per ramp,
-    20 alternations, 2 passes in a row."""
+def window_set(cfg, level_index, tolerance_us=4, margin_us=6, l1_limit_us=11):
+    """NeuRRAM-style window set: window [G - tol, G + tol] (L1: [0, ``l1_limit_us``]); SET
+    ramp on the drain and RESET ramp on the source line, both +0.1 V per pulse from 0.1 V;
+    30 pulses per ramp, 20 alternations, 2 passes in a row."""
     s = _base_set(cfg)
     level = MILO_LEVELS_US[level_index]
     v = s[F.VERIFY_V]
     s[F.ALGORITHM] = WvAlgorithm.WINDOW
     lo = 0 if level_index == 0 else level - tolerance_us
-    hi = level if level_index == 0 else level + tolerance_us
+    hi = l1_limit_us if level_index == 0 else level + tolerance_us
     s[F.WINDOW_LO], s[F.WINDOW_HI] = lo * v, hi * v
     s[F.SET_GATE_START] = s[F.SET_GATE_STOP] = level_gate(cfg, level, margin_us)
     s[F.MAX_PULSES], s[F.MAX_ALTERNATIONS], s[F.PASSES] = 30, 20, 2
     return s
 
 
-def igvva_set(cfg, level_index, v_drain=90, gate_step=2):
-    """IGVVA set: the SET ramp steps the gate from the compliance onset by ``gate_step`` at a
-    fixed drain voltage; L1 is the M-ISPVA RESET ramp."""
+def igvva_set(cfg, level_index, v_drain=90, below_us=30, above_us=12):
+    """IGVVA set: at a fixed drain voltage (1.8 V) the SET ramp steps the gate by one code
+    (20 mV, 3 uS of compliance) from ``below_us`` under the level to ``above_us`` over it,
+    until the verify read passes; L1 is the M-ISPVA RESET ramp."""
     s = ispva_set(cfg, level_index)
     if level_index == 0:
         return s
-    d = cfg.device
+    level = MILO_LEVELS_US[level_index]
     s[F.ALGORITHM] = WvAlgorithm.IGVVA
     s[F.LOOP_ORDER] = LoopOrder.GATE_LINE_WIDTH
     s[F.SET_LINE_START] = s[F.SET_LINE_STOP] = v_drain
-    s[F.SET_GATE_START] = d.compliance_vg0
-    s[F.SET_GATE_STEP] = gate_step
-    s[F.SET_GATE_STOP] = min(cfg.array.v_max, d.compliance_vg0 + 80)
+    s[F.SET_GATE_START] = level_gate(cfg, max(0, level - below_us), 0)
+    s[F.SET_GATE_STEP] = 1
+    s[F.SET_GATE_STOP] = level_gate(cfg, level + above_us, 0)
     s[F.MAX_PULSES] = 60
     return s
 
