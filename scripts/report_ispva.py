@@ -215,8 +215,8 @@ def main(argv=None):
         results[name] = r
         report[name] = r["summary"]
         s = r["summary"]
-        print(f"  level  median[uS]  sigma[uS]  rel.spread  pulses(mean/p95)  fail   "
-              f"sigma after anneal")
+        print("  level  median[uS]  sigma[uS]  rel.spread  pulses(mean/p95)  fail   "
+              "sigma after anneal")
         for lvl, v in s["levels"].items():
             print(f"  {lvl:>5}  {v['median_uS']:10.1f}  {v['sigma_uS']:9.2f}  "
                   f"{v['relative_spread']:10.3f}  {v['pulses_mean']:8.1f} / {v['pulses_p95']:4.0f}"
