@@ -1,0 +1,19 @@
+"""Every block's generated Verilog passes `verilator --lint-only -Wall` (waivers: docs/lint.md)."""
+
+import pytest
+
+from hdl.blocks import BLOCKS, generate_verilog
+from hdl.config import preset
+from scripts.generate import ROOT
+from scripts.lint import lint
+
+
+@pytest.mark.parametrize("block", list(BLOCKS))
+def test_block_lints_clean(block):
+    cfg = preset("tiny")
+    out = ROOT / "build" / "lint" / cfg.name
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{block}.v"
+    path.write_text(generate_verilog(block, cfg))
+    rc, err = lint(path)
+    assert rc == 0, err
