@@ -74,7 +74,7 @@ def bad_packet(cfg, rng, src):
     W, H = cfg.mesh_width, cfg.mesh_height
     w = cfg.noc.flit_payload_bits
     sx, sy = node_xy(cfg, src)
-    choices = ["short", "long", "stray"]
+    choices = ["short", "long", "stray", "nested"]
     if W < 8 or H < 8:
         choices.append("no_such_node")
     if cfg.noc.max_packet_flits < (1 << cfg.noc.max_packet_flits.bit_length()) - 1:
@@ -105,6 +105,14 @@ def bad_packet(cfg, rng, src):
             flits = [make_flit(FlitKind.SINGLE, head(dx, dy, rng.randrange(2, 5)))]
     elif kind == "stray":   # body flits and a tail with no head
         flits = body + [tail]
+    elif kind == "nested":  # a head or single flit inside a packet (length field right)
+        inner = make_flit(rng.choice([FlitKind.HEAD, FlitKind.SINGLE]), head(dx, dy, 1))
+        cut = rng.randrange(len(body) + 1)
+        if inner & 2:       # a single ends the packet: the flits after it start a new one
+            body, tail = body[:cut], None
+        flits = body[:cut] + [inner] + body[cut:]
+        flits = [make_flit(FlitKind.HEAD, head(dx, dy, len(flits) + 2 - (tail is None)))] \
+            + flits + ([tail] if tail is not None else [])
     else:                   # length field and flit count agree, but above max_packet_flits
         n = cfg.noc.max_packet_flits + 1
         body = [make_flit(FlitKind.BODY, rng.getrandbits(w)) for _ in range(n - 2)]
