@@ -1,10 +1,15 @@
 """Stream drivers for cocotb: pack and unpack Amaranth struct payloads, one command at a time."""
 
+import os
+import random
+
+import cocotb
 from amaranth.hdl import Shape
+from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
 
-__all__ = ["pack", "unpack", "StreamPort"]
+__all__ = ["pack", "unpack", "unpack_array", "StreamPort", "BlockTB"]
 
 
 def _fields(layout):
@@ -105,3 +110,50 @@ class StreamPort:
         if resp_delay:
             await RisingEdge(self.clk)
         return value, cycles
+
+
+class BlockTB:
+    """Common testbench of a block with one command/response stream pair and a golden model.
+
+    Reads the configuration the harness passed, seeds ``self.rng`` from cocotb's per-test
+    seed (derived from ``COCOTB_RANDOM_SEED``, printed at start-up) and logs it, starts a
+    100 MHz clock on ``clk`` and drives ``cmd``/``resp`` through a :class:`StreamPort`.
+    """
+
+    PERIOD_NS = 10
+
+    def __init__(self, dut, cmd_layout, resp_layout):
+        from tb.harness import config_from_env
+
+        self.dut = dut
+        self.cfg = config_from_env()
+        self.cmd_layout = cmd_layout(self.cfg)
+        self.resp_layout = resp_layout(self.cfg)
+        self.rng = random.Random(cocotb.RANDOM_SEED)
+        dut._log.info("config %s, test seed %d (COCOTB_RANDOM_SEED=%s)", self.cfg.name,
+                      cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED", "see start-up"))
+        cocotb.start_soon(Clock(dut.clk, self.PERIOD_NS, unit="ns").start())
+        self.port = StreamPort(dut, dut.clk, self.PERIOD_NS)
+        self.count = 0
+        self.last_cycles = None
+
+    async def reset(self):
+        self.dut.rst.value = 1
+        for _ in range(2):
+            await RisingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+
+    async def exchange(self, fields, want, where, resp_delay=0):
+        """Send one command (payload ``fields``); assert that the response's ``error`` and
+        ``value`` and its latency equal the golden model's ``want`` (``.error``, ``.value``,
+        ``.cycles``). Returns the unpacked response."""
+        word, cycles = await self.port.transact(pack(self.cmd_layout, **fields), resp_delay)
+        got = unpack(self.resp_layout, word)
+        where = f"command #{self.count} {where}"
+        assert got["error"] == int(want.error), f"{where}: error {got['error']} != {want.error}"
+        assert got["value"] == want.value, f"{where}: value {got['value']} != {want.value}"
+        assert cycles == want.cycles, f"{where}: {cycles} cycles, golden model says {want.cycles}"
+        self.count += 1
+        self.last_cycles = cycles
+        return got

@@ -5,74 +5,39 @@ build the design once per configuration and simulator and run each of them.
 """
 
 import os
-import random
 
 import cocotb
 import numpy as np
 import pytest
-from cocotb.clock import Clock
-from cocotb.triggers import RisingEdge
 
+from hdl.crossbar import crossbar_command_layout, crossbar_response_layout, pair_current_shape
 from hdl.opcodes import CrossbarOp
 from sim.crossbar import CrossbarCommand, CrossbarModel
+from tb.bus import BlockTB, unpack_array
 from tb.harness import run_cocotb, simulators
 
 # -- inside the simulator ----------------------------------------------------------------------
 
 
-class CrossbarTB:
+class CrossbarTB(BlockTB):
     """Driver + twin + in-order checker for one crossbar."""
 
     def __init__(self, dut):
-        from hdl.crossbar import (
-            crossbar_command_layout,
-            crossbar_response_layout,
-            pair_current_shape,
-        )
-        from tb.bus import StreamPort
-        from tb.harness import config_from_env
-
-        self.dut = dut
-        self.cfg = config_from_env()
+        super().__init__(dut, crossbar_command_layout, crossbar_response_layout)
         self.model = CrossbarModel(self.cfg, self.cfg.tiles[0])
-        self.cmd_layout = crossbar_command_layout(self.cfg)
-        self.resp_layout = crossbar_response_layout(self.cfg)
         self.pair_width = pair_current_shape(self.cfg).width
-        # cocotb derives a per-test seed from COCOTB_RANDOM_SEED (printed at start-up as
-        # "Seeding Python random module with N"); rerun with COCOTB_RANDOM_SEED=N.
-        self.rng = random.Random(cocotb.RANDOM_SEED)
-        dut._log.info("config %s, test seed %d (COCOTB_RANDOM_SEED=%s)", self.cfg.name,
-                      cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED", "see start-up"))
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.port = StreamPort(dut, dut.clk, 10)
-        self.checked = 0
-
-    async def reset(self):
-        self.dut.rst.value = 1
-        for _ in range(2):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
 
     async def send(self, cmd, resp_delay=0):
         """Run one command on the RTL and the twin; assert the response and cycles agree."""
-        from tb.bus import pack, unpack, unpack_array
-
-        word = pack(self.cmd_layout, op=cmd.op, row=cmd.row, col=cmd.col, v_line=cmd.v_line,
-                    v_gate=cmd.v_gate, width=cmd.width, value=cmd.value, bits=cmd.bits)
-        got_word, cycles = await self.port.transact(word, resp_delay)
-        self.last_cycles = cycles
-        got = unpack(self.resp_layout, got_word)
+        fields = dict(op=cmd.op, row=cmd.row, col=cmd.col, v_line=cmd.v_line, v_gate=cmd.v_gate,
+                      width=cmd.width, value=cmd.value, bits=cmd.bits)
         want = self.model.execute(cmd)
-        where = f"command #{self.checked} {cmd}"
-        assert got["error"] == int(want.error), f"{where}: error {got['error']} != {want.error}"
-        assert got["value"] == want.value, f"{where}: value {got['value']} != {want.value}"
-        assert cycles == want.cycles, f"{where}: {cycles} cycles, golden model says {want.cycles}"
+        got = await self.exchange(fields, want, str(cmd), resp_delay)
+        where = f"command #{self.count - 1} {cmd}"
         if cmd.op == CrossbarOp.MVM and not want.error:
             pairs = unpack_array(int(self.dut.pair_current.value), self.pair_width,
                                  self.cfg.array.pairs)
             assert tuple(pairs) == want.pair_current, f"{where}: {pairs} != {want.pair_current}"
-        self.checked += 1
         return got
 
     async def check_all_cells(self):

@@ -6,16 +6,14 @@ the crossbar's conductances through READ_MAP runs. One test also monitors the cr
 command bus inside the DUT and compares every pulse with the model's pulse log.
 """
 
-import os
-import random
 
 import cocotb
 import numpy as np
 import pytest
-from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from hdl.opcodes import CrossbarOp
+from hdl.write_verify import wv_command_layout, wv_response_layout
 from hdl.wv_spec import FIELD_LIMITS, WV_FIELDS, WvAlgorithm, WvError, WvField, WvOp, WvRunKind
 from sim.crossbar import CrossbarModel
 from sim.write_verify import (
@@ -26,51 +24,22 @@ from sim.write_verify import (
     ispva_set,
     window_set,
 )
+from tb.bus import BlockTB
 from tb.harness import run_cocotb, simulators
 
 F = WvField
 
 
-class WvTB:
+class WvTB(BlockTB):
     def __init__(self, dut):
-        from hdl.write_verify import wv_command_layout, wv_response_layout
-        from tb.bus import StreamPort
-        from tb.harness import config_from_env
-
-        self.dut = dut
-        self.cfg = config_from_env()
+        super().__init__(dut, wv_command_layout, wv_response_layout)
         self.model = WriteVerifyModel(self.cfg, CrossbarModel(self.cfg, self.cfg.tiles[0]))
-        self.cmd_layout = wv_command_layout(self.cfg)
-        self.resp_layout = wv_response_layout(self.cfg)
-        self.rng = random.Random(cocotb.RANDOM_SEED)
-        dut._log.info("config %s, test seed %d (COCOTB_RANDOM_SEED=%s)", self.cfg.name,
-                      cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED", "see start-up"))
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.port = StreamPort(dut, dut.clk, 10)
-        self.count = 0
-
-    async def reset(self):
-        self.dut.rst.value = 1
-        for _ in range(2):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
 
     async def send(self, cmd):
-        from tb.bus import pack, unpack
-
         fields = {k: getattr(cmd, k) for k in (
             "op", "set", "field", "addr", "value", "kind", "row0", "col0", "nrows", "ncols",
             "count", "polarity", "v_line", "v_gate", "width", "v_read")}
-        word, cycles = await self.port.transact(pack(self.cmd_layout, **fields))
-        got = unpack(self.resp_layout, word)
-        want = self.model.execute(cmd)
-        where = f"command #{self.count} {cmd}"
-        assert got["error"] == want.error, f"{where}: error {got['error']} != {want.error}"
-        assert got["value"] == want.value, f"{where}: value {got['value']} != {want.value}"
-        assert cycles == want.cycles, f"{where}: {cycles} cycles, golden model says {want.cycles}"
-        self.count += 1
-        return got
+        return await self.exchange(fields, self.model.execute(cmd), str(cmd))
 
     async def write_set(self, index, values):
         for f in range(WV_FIELDS):
