@@ -260,3 +260,16 @@ def mesh_config(w, h):
 @pytest.mark.parametrize("testcase", TESTS)
 def test_noc(testcase, mesh, sim):
     run_cocotb("noc_mesh", mesh_config(*mesh), "tb.test_noc", testcase, sim)
+
+
+# Square meshes cannot tell x from y; a wide and a one-column mesh can (node numbering, edge
+# routers, destinations outside a 1-wide mesh).
+ODD_MESHES = [(4, 2), (1, 3)]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", simulators())
+@pytest.mark.parametrize("mesh", ODD_MESHES, ids=[f"{w}x{h}" for w, h in ODD_MESHES])
+@pytest.mark.parametrize("testcase", ["cocotb_uniform", "cocotb_transpose", "cocotb_bad_packets"])
+def test_noc_non_square(testcase, mesh, sim):
+    run_cocotb("noc_mesh", mesh_config(*mesh), "tb.test_noc", testcase, sim)
