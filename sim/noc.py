@@ -286,9 +286,10 @@ class NocModel:
         return self
 
     def run_until_idle(self, limit):
-        """Run until :meth:`idle` (checked every 16 cycles, then cycle by cycle back to the
-        first idle cycle is not needed: the result is the cycle count simulated). Raises
-        ``RuntimeError`` if still busy after ``limit`` cycles (deadlock or overload)."""
+        """Run in steps of 16 cycles until :meth:`idle`; returns the cycles simulated (up to
+        15 past the last delivery - the testbench runs the RTL as long, so those cycles
+        check that nothing else comes out). Raises ``RuntimeError`` if still busy after
+        ``limit`` cycles (deadlock, or a sink that never becomes ready)."""
         while not self.idle():
             if self.cycle >= limit:
                 raise RuntimeError(f"NoC not idle after {limit} cycles "
@@ -297,17 +298,17 @@ class NocModel:
         return self.cycle
 
 
-def group_packets(words):
-    """Split a flit-word sequence (one node's ejected flits) into packets (lists of words)."""
-    packets, cur = [], []
-    for w in words:
-        cur.append(w)
-        if w & 2:
-            packets.append(cur)
-            cur = []
-    if cur:
-        packets.append(cur)
-    return packets
-
-
-__all__ += ["group_packets", "FlitKind"]
+    def delivered_packets(self):
+        """Every packet that has fully left an eject port, in the order the tails left:
+        ``(node, head_cycle, tail_cycle, flit_words)``. The flits of one packet leave an
+        eject port back to back (an output stays locked to one packet), so grouping each
+        node's ejected flits at tails recovers the packets."""
+        current = {}
+        packets = []
+        for t, node, word in self.ejected:
+            start, words = current.setdefault(node, (t, []))
+            words.append(word)
+            if word & FlitKind.TAIL:
+                packets.append((node, start, t, words))
+                del current[node]
+        return packets

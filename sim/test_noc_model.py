@@ -92,6 +92,9 @@ def test_zero_load_latency_every_pair(length):
             assert {node for _, node, _ in m.ejected} == {dest}
             h = hops(cfg, src, dest)
             assert cycles == [length + 1 + h + k for k in range(length)], (src, dest)
+            (node, head, tail, words), = m.delivered_packets()
+            assert (node, head, tail) == (dest, length + 1 + h, 2 * length + h)
+            assert words == [w for _, w in sources[src]]
 
 
 def test_one_stream_runs_at_one_flit_per_cycle():
