@@ -11,7 +11,8 @@ eject ``ready`` from the pattern) and on ``sim.noc.NocModel``, and requires:
   exactly once, intact, back to back, in order per source-destination pair, and no bad
   packet arrives; the per-node dropped-packet counters equal the number of bad packets.
 
-The pytest functions at the bottom run each cocotb test on 2 x 2 and 3 x 3 meshes.
+The pytest functions at the bottom run each cocotb test on 2 x 2 and 3 x 3 meshes on both
+simulators, and three of them on a 4 x 2 and a 1 x 3 mesh.
 """
 
 import os
