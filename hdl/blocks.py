@@ -8,6 +8,7 @@ from amaranth.back import verilog
 
 from hdl.crossbar import Crossbar
 from hdl.noc import NocMesh
+from hdl.tile import Tile
 from hdl.write_verify import WriteVerifyUnit
 
 __all__ = ["BLOCKS", "build_block", "generate_verilog"]
@@ -16,6 +17,11 @@ __all__ = ["BLOCKS", "build_block", "generate_verilog"]
 def _crossbar(cfg):
     # The crossbar of the first tile; every tile's crossbar differs only in its hash key.
     return Crossbar(cfg, tile=cfg.tiles[0])
+
+
+def _tile(cfg):
+    # The compute tile of the first tile node: controller, MVM datapath, engine, crossbar.
+    return Tile(cfg, tile=cfg.tiles[0])
 
 
 def _wv_unit(cfg):
@@ -29,6 +35,7 @@ BLOCKS = {
     "wv_unit": _wv_unit,
     # The whole W x H mesh with its injection NIs; nodes' inject/eject flit streams are ports.
     "noc_mesh": NocMesh,
+    "tile": _tile,
 }
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "ArrayGeometry",
     "NocConfig",
     "WriteVerifyConfig",
+    "TileConfig",
     "ChipConfig",
     "PRESETS",
     "preset",
@@ -267,6 +268,38 @@ class WriteVerifyConfig:
         _check_int(o, "hist_bins", self.hist_bins, 2, 1024)
         _check_int(o, "fail_list_depth", self.fail_list_depth, 1, 65536)
 
+@dataclass(frozen=True)
+class TileConfig:
+    """Compute-tile datapath widths (DESIGN section 6; see ``docs/tile.md``).
+
+    Attributes
+    ----------
+    psum_bits : int
+        Width of a signed partial sum: the psum buffer, raw (partial-sum) outputs and the
+        accumulator of the output unit saturate to it. Must hold the shift-added ADC codes
+        of one MVM: at least ``adc_bits + input_bits + 1``.
+    bias_bits : int
+        Width of a signed per-output bias (at most ``psum_bits``).
+    mult_bits : int
+        Width of the unsigned requantization multiplier.
+    counter_bits : int
+        Width of each performance counter (they wrap).
+    """
+
+    psum_bits: int = 24
+    bias_bits: int = 16
+    mult_bits: int = 16
+    counter_bits: int = 32
+
+    def check(self, adc_bits, input_bits):
+        o = "ChipConfig.tile"
+        need = adc_bits + input_bits + 1
+        _check_int(o, "psum_bits", self.psum_bits, need, 32,
+                   f" (adc_bits + input_bits + 1 = {need} .. 32)")
+        _check_int(o, "bias_bits", self.bias_bits, 2, self.psum_bits, " (2 .. psum_bits)")
+        _check_int(o, "mult_bits", self.mult_bits, 1, 18)
+        _check_int(o, "counter_bits", self.counter_bits, 8, 48)
+
 
 @dataclass(frozen=True)
 class ChipConfig:
@@ -282,6 +315,7 @@ class ChipConfig:
     device : DeviceModel
     noc : NocConfig
     write_verify : WriteVerifyConfig
+    tile : TileConfig
     input_bits : int
         Activation width P (bit-serial planes per MVM).
     adc_bits, adc_count : int
@@ -302,6 +336,7 @@ class ChipConfig:
     device: DeviceModel = field(default_factory=DeviceModel)
     noc: NocConfig = field(default_factory=NocConfig)
     write_verify: WriteVerifyConfig = field(default_factory=WriteVerifyConfig)
+    tile: TileConfig = field(default_factory=TileConfig)
     input_bits: int = 4
     adc_bits: int = 4
     adc_count: int = 2
@@ -328,6 +363,8 @@ class ChipConfig:
         if not isinstance(self.write_verify, WriteVerifyConfig):
             raise ConfigError(f"{o}.write_verify = {self.write_verify!r}: "
                               "must be a WriteVerifyConfig")
+        if not isinstance(self.tile, TileConfig):
+            raise ConfigError(f"{o}.tile = {self.tile!r}: must be a TileConfig")
         self.array.check()
         self.noc.check()
         self.write_verify.check()
@@ -348,6 +385,7 @@ class ChipConfig:
                 f"{o}.hash_rounds_per_cycle = {self.hash_rounds_per_cycle}: must divide "
                 f"hash_rounds = {self.hash_rounds}"
             )
+        self.tile.check(self.adc_bits, self.input_bits)
 
     # -- derived values ----------------------------------------------------------------------
 
@@ -383,7 +421,7 @@ class ChipConfig:
     def replace(self, **changes):
         """A copy with top-level fields replaced; ``array=`` and ``device=`` may be dicts of
         the nested fields to change."""
-        for key in ("array", "device", "noc", "write_verify"):
+        for key in ("array", "device", "noc", "write_verify", "tile"):
             if isinstance(changes.get(key), dict):
                 changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
         return dataclasses.replace(self, **changes)
@@ -398,6 +436,7 @@ class ChipConfig:
         d["device"] = DeviceModel(**d["device"])
         d["noc"] = NocConfig(**d["noc"])
         d["write_verify"] = WriteVerifyConfig(**d["write_verify"])
+        d["tile"] = TileConfig(**d["tile"])
         return cls(**d)
 
 

@@ -1,0 +1,116 @@
+"""Tile benchmark: MVM latency against the no-overlap floor, and golden-model speed.
+
+    python -m scripts.bench_tile [--preset default] [--rtl]
+
+``mvm_cycles`` is the latency of one MVM command (accept to response, all ``cols/2``
+outputs sent, output stream always ready) for a ``P = input_bits`` layer, from the golden
+model, which the regression holds equal to the RTL cycle for cycle (``--rtl`` reruns that
+check on this preset: Verilator, random weights, signed and unsigned layers).
+``mvm_floor_cycles = P x (t_read + ceil((C/2)/K) x (B+1))`` is the time of reading and
+converting every plane one after the other; the tile overlaps the next plane's read with
+the conversions, so the ratio can fall below 1. ``golden_mvm_per_s`` is MVM commands per
+second of ``sim.tile.TileModel`` (random weights and inputs, one core). Merges the
+``"tile"`` section into ``build/reports/bench.json``, leaving the other sections alone.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hdl.config import preset
+from hdl.tile_spec import TileField, TileOp, adc_schedule
+from sim.tile import TileCommand, TileModel, mvm_floor, mvm_latency
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "build" / "reports" / "bench.json"
+
+
+def golden_speed(cfg, seconds=2.0, seed=1):
+    """MVM commands per second of the golden model on random weights and inputs."""
+    rng = np.random.default_rng(seed)
+    a = cfg.array
+    model = TileModel(cfg)
+    model.xb.load_array(rng.integers(0, a.g_max + 1, (a.rows, a.cols)))
+    model.execute(TileCommand(TileOp.CONFIG, addr=TileField.ADC_SHIFT, value=8))
+    n, t0 = 0, time.perf_counter()
+    while True:
+        model.inputs[:] = rng.integers(0, 1 << cfg.input_bits, a.rows)
+        resp = model.execute(TileCommand(TileOp.MVM))
+        n += 1
+        elapsed = time.perf_counter() - t0
+        if elapsed >= seconds:
+            return n / elapsed, resp.cycles
+
+
+def rtl_check(cfg):
+    """Run the MVM benchmark case on Verilator: passes only if every MVM's outputs and
+    cycle count equal the golden model's."""
+    from tb.harness import run_cocotb
+
+    try:
+        run_cocotb("tile", cfg, "tb.test_tile", "cocotb_bench_mvm", "verilator")
+    except AssertionError as e:
+        return f"MISMATCH: {e}"
+    return "exact"
+
+
+def merge_section(name, section):
+    """Replace one section of the report, keeping the others (written atomically)."""
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    report = {}
+    if REPORT.exists():
+        try:
+            report = json.loads(REPORT.read_text())
+        except json.JSONDecodeError:
+            print(f"warning: {REPORT} was not valid JSON; rewriting it", file=sys.stderr)
+    report[name] = section
+    fd, tmp = tempfile.mkstemp(dir=REPORT.parent, prefix=".bench-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, REPORT)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--seconds", type=float, default=2.0, help="golden-model timing budget")
+    ap.add_argument("--rtl", action="store_true", help="recheck the cycles on Verilator")
+    args = ap.parse_args(argv)
+
+    cfg = preset(args.preset)
+    p, pairs = cfg.input_bits, cfg.array.pairs
+    t_read, rounds, t_conv, gap, period = adc_schedule(cfg)
+    cycles = mvm_latency(cfg, p, pairs)
+    floor = mvm_floor(cfg, p)
+    speed, model_cycles = golden_speed(cfg, args.seconds)
+    assert model_cycles == cycles
+    rtl = rtl_check(cfg) if args.rtl else "not run (use --rtl)"
+    print(f"{args.preset}: MVM {cycles} cycles (P={p}, {pairs} outputs), floor {floor}, "
+          f"ratio {cycles / floor:.3f}; t_read {t_read}, t_conv {t_conv} ({rounds} rounds), "
+          f"period {period}, gap {gap}; golden model {speed:.0f} MVM/s; RTL: {rtl}")
+    merge_section("tile", {
+        "preset": args.preset,
+        "mvm_cycles": cycles,
+        "mvm_floor_cycles": floor,
+        "ratio": round(cycles / floor, 4),
+        "golden_mvm_per_s": round(speed, 1),
+        "input_bits": p,
+        "outputs": pairs,
+        "t_read": t_read,
+        "t_conv_per_plane": t_conv,
+        "period_per_plane": period,
+        "formula": "t_read + (P-1) * max(t_read+1, t_conv) + t_conv + outputs + 6",
+        "rtl_vs_golden": rtl,
+    })
+    print(f"wrote the tile section of {REPORT}")
+    return 0 if rtl in ("exact", "not run (use --rtl)") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

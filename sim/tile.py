@@ -1,0 +1,291 @@
+"""Golden model of the compute tile: every response value, every output and the exact cycles.
+
+The tile (``hdl/tile.py``) is a controller around a crossbar and its write-verify engine:
+bit-serial MVMs through K shared SAR ADCs with shift-add accumulation, an output unit
+(partial sums, bias, requantization, activation) and performance counters. This model
+shares its crossbar with a :class:`~sim.write_verify.WriteVerifyModel`, exactly as the RTL
+shares the array between the MVM path and the engine. Pure numpy; see ``docs/tile.md``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hdl.opcodes import CrossbarOp
+from hdl.tile_spec import (
+    TILE_COUNTERS,
+    TILE_FIELDS,
+    Activation,
+    TileCounter,
+    TileError,
+    TileField,
+    TileOp,
+    adc_schedule,
+    field_defaults,
+    field_limits,
+)
+from hdl.wv_spec import WvOp
+from sim.crossbar import CrossbarModel
+from sim.crossbar import latency as xbar_latency
+from sim.write_verify import WriteVerifyModel
+
+__all__ = [
+    "TileCommand",
+    "TileResponse",
+    "TileOutput",
+    "TileModel",
+    "mvm_latency",
+    "mvm_floor",
+    "adc_convert",
+    "requantize",
+]
+
+#: Cycles of a refused command (accept, then the response).
+REFUSED_LATENCY = 1
+#: CONFIG, READ_CONFIG, WRITE_*, READ_COUNTER.
+ACCESS_LATENCY = 2
+#: Extra cycles of a forwarded command (WV to the engine, LOAD_CELL to the crossbar): the
+#: issue cycle and the response register.
+FORWARD_OVERHEAD = 2
+#: Fixed cycles of an MVM around the planes and the outputs (issue of plane 0, write-back
+#: of the last conversion, three output pipeline stages, the response).
+MVM_OVERHEAD = 6
+
+
+def mvm_latency(cfg, in_bits, out_count, stalls=0):
+    """Cycles of an MVM command (accept to response) for a P = ``in_bits`` layer that sends
+    ``out_count`` outputs, plus ``stalls`` cycles the output stream was not ready::
+
+        t_read + (P - 1) * period + t_conv + out_count + 6 + stalls
+
+    with ``t_read = rows + 3``, ``t_conv = ((cols/2) / K) * (B + 1)`` and
+    ``period = max(t_read + 1, t_conv)`` (``hdl.tile_spec.adc_schedule``).
+    """
+    t_read, _, t_conv, _, period = adc_schedule(cfg)
+    return t_read + (in_bits - 1) * period + t_conv + out_count + MVM_OVERHEAD + stalls
+
+
+def mvm_floor(cfg, in_bits=None):
+    """The no-overlap bound ``P x (t_read + ceil((C/2)/K) x (B+1))`` of the benchmark."""
+    p = cfg.input_bits if in_bits is None else in_bits
+    t_read, _, t_conv, _, _ = adc_schedule(cfg)
+    return p * (t_read + t_conv)
+
+
+def adc_convert(cfg, current, shift):
+    """SAR conversion of pair currents: ``clip(floor(I / 2**shift), -2**(B-1), 2**(B-1)-1)``
+    and whether each conversion clipped."""
+    b = cfg.adc_bits
+    scaled = np.asarray(current, np.int64) >> shift
+    code = np.clip(scaled, -(1 << (b - 1)), (1 << (b - 1)) - 1)
+    return code, code != scaled
+
+
+def _saturate(x, lo, hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def requantize(cfg, v, desc):
+    """Output unit on sums ``v = acc + psum + bias``: raw partial sums saturate to
+    ``psum_bits``; otherwise ``(v * mult) >> shift`` rounded half away from zero, ReLU, and
+    saturation to ``OUT_BITS`` (signed or unsigned)."""
+    f = TileField
+    v = np.asarray(v, np.int64)
+    if desc[f.OUT_RAW]:
+        pb = cfg.tile.psum_bits
+        return _saturate(v, -(1 << (pb - 1)), (1 << (pb - 1)) - 1)
+    t = v * int(desc[f.OUT_MULT])
+    s = int(desc[f.OUT_SHIFT])
+    if s:
+        y = (t + (1 << (s - 1)) - (t < 0)) >> s
+    else:
+        y = t
+    if desc[f.ACTIVATION] == Activation.RELU:
+        y = np.maximum(y, 0)
+    ob = int(desc[f.OUT_BITS])
+    if desc[f.OUT_SIGNED]:
+        lo, hi = -(1 << (ob - 1)), (1 << (ob - 1)) - 1
+    else:
+        lo, hi = 0, (1 << ob) - 1
+    return _saturate(y, lo, hi)
+
+
+def _signed32(x):
+    x = int(x) & 0xFFFF_FFFF
+    return x - (1 << 32) if x >> 31 else x
+
+
+@dataclass(frozen=True)
+class TileCommand:
+    """One command of the tile's command stream (fields as ``hdl.tile.tile_command_layout``);
+    ``wv`` is the :class:`~sim.write_verify.WvCommand` a WV command forwards."""
+
+    op: int
+    addr: int = 0
+    value: int = 0
+    wv: object = None
+
+
+@dataclass(frozen=True)
+class TileOutput:
+    dest: int
+    offset: int
+    kind: int  # 0 activation (requantized), 1 partial sum (OUT_RAW)
+    value: int
+
+
+@dataclass(frozen=True)
+class TileResponse:
+    error: int
+    value: int
+    cycles: int
+    outputs: tuple = ()
+
+
+class TileModel:
+    """Host-visible state and behavior of one compute tile.
+
+    Parameters
+    ----------
+    cfg : ChipConfig
+    tile : int
+        Node index (keys the crossbar's device hash); the first tile by default.
+
+    Attributes
+    ----------
+    xb : CrossbarModel
+    wv : WriteVerifyModel (sharing ``xb``)
+    desc : dict TileField -> int
+    inputs, bias, psum : ndarray
+    counters : list of int (TileCounter order)
+    """
+
+    def __init__(self, cfg, tile=None):
+        self.cfg = cfg
+        a = cfg.array
+        self.xb = CrossbarModel(cfg, cfg.tiles[0] if tile is None else tile)
+        self.wv = WriteVerifyModel(cfg, self.xb)
+        self.desc = dict(field_defaults(cfg))
+        self.inputs = np.zeros(a.rows, np.int64)
+        self.bias = np.zeros(a.pairs, np.int64)
+        self.psum = np.zeros(a.pairs, np.int64)
+        self.counters = [0] * TILE_COUNTERS
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _count(self, which, n=1):
+        mask = (1 << self.cfg.tile.counter_bits) - 1
+        self.counters[which] = (self.counters[which] + int(n)) & mask
+
+    def refusal(self, cmd):
+        """The TileError a command is refused with at acceptance (NONE if accepted)."""
+        cfg, a, t = self.cfg, self.cfg.array, self.cfg.tile
+        try:
+            op = TileOp(cmd.op)
+        except ValueError:
+            return TileError.BAD_OP
+        if op == TileOp.CONFIG:
+            if cmd.addr >= TILE_FIELDS:
+                return TileError.BAD_ADDRESS
+            lo, hi = field_limits(cfg)[TileField(cmd.addr)]
+            return TileError.NONE if lo <= cmd.value <= hi else TileError.BAD_VALUE
+        if op == TileOp.READ_CONFIG:
+            return TileError.NONE if cmd.addr < TILE_FIELDS else TileError.BAD_ADDRESS
+        if op == TileOp.WRITE_INPUT:
+            if cmd.addr >= a.rows:
+                return TileError.BAD_ADDRESS
+            return TileError.NONE if cmd.value < (1 << cfg.input_bits) else TileError.BAD_VALUE
+        if op in (TileOp.WRITE_BIAS, TileOp.WRITE_PSUM):
+            if cmd.addr >= a.pairs:
+                return TileError.BAD_ADDRESS
+            bits = t.bias_bits if op == TileOp.WRITE_BIAS else t.psum_bits
+            v = _signed32(cmd.value)
+            ok = -(1 << (bits - 1)) <= v < (1 << (bits - 1))
+            return TileError.NONE if ok else TileError.BAD_VALUE
+        if op == TileOp.LOAD_CELL:
+            if (cmd.addr >> 8) >= a.rows or (cmd.addr & 0xFF) >= a.cols:
+                return TileError.BAD_ADDRESS
+            return TileError.NONE if cmd.value <= a.g_max else TileError.BAD_VALUE
+        if op == TileOp.READ_COUNTER:
+            return TileError.NONE if cmd.addr < TILE_COUNTERS else TileError.BAD_ADDRESS
+        return TileError.NONE  # MVM, WV
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def execute(self, cmd, stalls=0):
+        """Apply one command; return the response, its latency and the outputs it sent.
+
+        ``stalls`` is the number of cycles the output stream held ``ready`` low while an
+        output was valid (each delays the MVM by one cycle).
+        """
+        resp = self._execute(cmd, stalls)
+        self._count(TileCounter.BUSY, resp.cycles)
+        if resp.error:
+            self.counters[TileCounter.LAST_ERROR] = int(resp.error)
+            self._count(TileCounter.ERRORS)
+        return resp
+
+    def _execute(self, cmd, stalls):
+        err = self.refusal(cmd)
+        if err:
+            return TileResponse(int(err), 0, REFUSED_LATENCY)
+        op = TileOp(cmd.op)
+        value = 0
+        if op == TileOp.CONFIG:
+            self.desc[TileField(cmd.addr)] = int(cmd.value)
+        elif op == TileOp.READ_CONFIG:
+            value = self.desc[TileField(cmd.addr)]
+        elif op == TileOp.WRITE_INPUT:
+            self.inputs[cmd.addr] = cmd.value
+        elif op == TileOp.WRITE_BIAS:
+            self.bias[cmd.addr] = _signed32(cmd.value)
+        elif op == TileOp.WRITE_PSUM:
+            self.psum[cmd.addr] = _signed32(cmd.value)
+        elif op == TileOp.READ_COUNTER:
+            value = self.counters[cmd.addr]
+        elif op == TileOp.LOAD_CELL:
+            self.xb.load([cmd.addr >> 8], [cmd.addr & 0xFF], cmd.value)
+            return TileResponse(0, 0, xbar_latency(self.cfg, CrossbarOp.LOAD) + FORWARD_OVERHEAD)
+        elif op == TileOp.WV:
+            return self._forward(cmd.wv)
+        else:
+            return self.mvm(stalls)
+        return TileResponse(0, int(value), ACCESS_LATENCY)
+
+    def _forward(self, wv_cmd):
+        r = self.wv.execute(wv_cmd)
+        cycles = r.cycles + FORWARD_OVERHEAD
+        if r.error:
+            return TileResponse(int(TileError.ENGINE), int(r.value) | int(r.error) << 40, cycles)
+        if wv_cmd.op == WvOp.RUN:
+            self._count(TileCounter.PULSES, self.wv.stat_pulses)
+            self._count(TileCounter.FAILS, self.wv.stat_failures)
+        return TileResponse(0, int(r.value), cycles)
+
+    def mvm_values(self):
+        """(sums v = acc + psum + bias, output values, clipped conversions) of an MVM on the
+        current state, without changing it."""
+        cfg, f, d = self.cfg, TileField, self.desc
+        p = d[f.IN_BITS]
+        k = np.arange(p)
+        planes = (self.inputs[None, :] >> k[:, None]) & 1          # (P, rows)
+        current = self.xb.mvm_planes(planes)                        # (P, pairs)
+        code, clipped = adc_convert(cfg, current, d[f.ADC_SHIFT])
+        weight = np.left_shift(1, k).astype(np.int64)
+        if d[f.IN_SIGNED]:
+            weight[-1] = -weight[-1]
+        acc = (weight[:, None] * code).sum(axis=0)
+        v = acc + (self.psum if d[f.PSUM_EN] else 0) + self.bias
+        return v, requantize(cfg, v, d), int(clipped.sum())
+
+    def mvm(self, stalls=0):
+        cfg, f, d = self.cfg, TileField, self.desc
+        _, values, clips = self.mvm_values()
+        n = d[f.OUT_COUNT]
+        kind = 1 if d[f.OUT_RAW] else 0
+        outputs = tuple(TileOutput(d[f.DEST], (d[f.OFFSET] + i) & 0xFFFF, kind, int(values[i]))
+                        for i in range(n))
+        self._count(TileCounter.MVMS)
+        self._count(TileCounter.CONVERSIONS, d[f.IN_BITS] * cfg.array.pairs)
+        self._count(TileCounter.CLIPS, clips)
+        return TileResponse(0, clips, mvm_latency(cfg, d[f.IN_BITS], n, stalls), outputs)
