@@ -1,11 +1,12 @@
 """Tile benchmark: MVM latency against the no-overlap floor, and golden-model speed.
 
-    python -m scripts.bench_tile [--preset default] [--rtl]
+    python -m scripts.bench_tile [--preset default] [--no-rtl]
 
 ``mvm_cycles`` is the latency of one MVM command (accept to response, all ``cols/2``
 outputs sent, output stream always ready) for a ``P = input_bits`` layer, from the golden
-model, which the regression holds equal to the RTL cycle for cycle (``--rtl`` reruns that
-check on this preset: Verilator, random weights, signed and unsigned layers).
+model, which the regression holds equal to the RTL cycle for cycle; the benchmark reruns
+that check on this preset (Verilator, random weights, signed and unsigned layers; skip it
+with ``--no-rtl``).
 ``mvm_floor_cycles = P x (t_read + ceil((C/2)/K) x (B+1))`` is the time of reading and
 converting every plane one after the other; the tile overlaps the next plane's read with
 the conversions, so the ratio can fall below 1. ``golden_mvm_per_s`` is MVM commands per
@@ -80,7 +81,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="default")
     ap.add_argument("--seconds", type=float, default=2.0, help="golden-model timing budget")
-    ap.add_argument("--rtl", action="store_true", help="recheck the cycles on Verilator")
+    ap.add_argument("--no-rtl", action="store_true", help="skip the RTL-vs-golden rerun")
     args = ap.parse_args(argv)
 
     cfg = preset(args.preset)
@@ -90,7 +91,7 @@ def main(argv=None):
     floor = mvm_floor(cfg, p)
     speed, model_cycles = golden_speed(cfg, args.seconds)
     assert model_cycles == cycles
-    rtl = rtl_check(cfg) if args.rtl else "not run (use --rtl)"
+    rtl = "not run (--no-rtl)" if args.no_rtl else rtl_check(cfg)
     print(f"{args.preset}: MVM {cycles} cycles (P={p}, {pairs} outputs), floor {floor}, "
           f"ratio {cycles / floor:.3f}; t_read {t_read}, t_conv {t_conv} ({rounds} rounds), "
           f"period {period}, gap {gap}; golden model {speed:.0f} MVM/s; RTL: {rtl}")
@@ -109,7 +110,7 @@ def main(argv=None):
         "rtl_vs_golden": rtl,
     })
     print(f"wrote the tile section of {REPORT}")
-    return 0 if rtl in ("exact", "not run (use --rtl)") else 1
+    return 0 if rtl in ("exact", "not run (--no-rtl)") else 1
 
 
 if __name__ == "__main__":

@@ -105,6 +105,8 @@ class TileTB:
         if monitor is not None:
             monitor.cancel()
             self.dut.out__ready.value = 1
+        else:
+            assert not int(self.dut.out__valid.value), f"output outside an MVM: {cmd}"
         got = unpack(self.resp_layout, got_word)
         want = self.model.execute(cmd, stalls=stalls[0])
         where = f"command #{self.count} {cmd}"
@@ -363,7 +365,7 @@ async def cocotb_errors(dut):
 
 @cocotb.test()
 async def cocotb_bench_mvm(dut):
-    """``scripts/bench_tile.py --rtl``: full-width MVMs (P = input_bits, every output) on
+    """``scripts/bench_tile.py``: full-width MVMs (P = input_bits, every output) on
     random weights, signed and unsigned; cycles and outputs equal the golden model's."""
     tb = TileTB(dut)
     await tb.reset()
