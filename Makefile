@@ -49,8 +49,9 @@ synth: setup  ## Yosys synth_ecp5 of every block: build/CONFIG/synth/<block>.jso
 report-ispva: setup  ## Program 64 x 64 cells to Milo's 5 levels (M-ISPVA, window, IGVVA): build/reports/ispva.json + plots
 	$(RUN) python -m scripts.report_ispva
 
-bench: setup  ## Benchmarks into build/reports/bench.json (NoC latency and saturation)
+bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles
 	$(RUN) python -m scripts.bench_noc
+	$(RUN) python -m scripts.bench_tile
 
 clean:  ## Remove build outputs (keeps .venv)
 	rm -rf build
