@@ -11,7 +11,7 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test demo verilog lint synth report-ispva bench clean
+.PHONY: help setup test demo verilog lint synth formal report-ispva bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the 
 
 synth: setup  ## Yosys synth_ecp5 of every block: build/CONFIG/synth/<block>.json
 	$(RUN) python -m scripts.synth --config $(CONFIG)
+
+formal: setup  ## SymbiYosys proofs of the write-verify engine (docs/formal.md): build/formal/summary.json
+	$(RUN) python -m scripts.formal
 
 report-ispva: setup  ## Program 64 x 64 cells to Milo's 5 levels (M-ISPVA, window, IGVVA): build/reports/ispva.json + plots
 	$(RUN) python -m scripts.report_ispva

@@ -269,15 +269,13 @@ def test_noc(testcase, mesh, sim):
 
 
 # Square meshes cannot tell x from y; a wide and a one-column mesh can (node numbering, edge
-# routers, destinations outside a 1-wide mesh), with odd depths and a narrower flit. They
-# test the generator's parameters, not simulator semantics, so they run on the first
-# selected simulator only (Icarus unless SIM picks one: it builds in seconds, Verilator in
-# about a minute per configuration).
+# routers, destinations outside a 1-wide mesh), with odd depths and a narrower flit. Like
+# every cocotb test they run on both simulators (two more Verilator builds, ~1 min each).
 ODD_MESHES = [(4, 2), (1, 3)]
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("sim", simulators()[:1])
+@pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("mesh", ODD_MESHES, ids=[f"{w}x{h}" for w, h in ODD_MESHES])
 @pytest.mark.parametrize("testcase", ["cocotb_uniform", "cocotb_transpose", "cocotb_bad_packets"])
 def test_noc_non_square(testcase, mesh, sim):
