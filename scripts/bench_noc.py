@@ -14,7 +14,6 @@ mesh under uniform traffic is the bisection bound 4/k (capped at 1 by the inject
 """
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -24,11 +23,11 @@ import numpy as np
 
 from hdl.config import preset
 from hdl.noc_format import MsgType, make_packet
+from scripts.bench_report import REPORT, merge_section
 from sim.noc import NocModel
 from sim.noc_traffic import hotspot_dest, make_schedule, uniform_dest
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT / "build" / "reports" / "bench.json"
 
 
 def mesh(k):
@@ -121,15 +120,7 @@ def main(argv=None):
         "golden_model_seconds": {k: round(v, 2) for k, v in speed.items()},
         "rtl_vs_golden_3x3": rtl,
     }
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    report = {}
-    if REPORT.exists():
-        try:
-            report = json.loads(REPORT.read_text())
-        except json.JSONDecodeError:
-            print(f"warning: {REPORT} was not valid JSON; rewriting it", file=sys.stderr)
-    report["noc"] = section
-    REPORT.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    merge_section("noc", section)
     print(f"wrote the noc section of {REPORT}")
     return 0 if rtl in ("exact", "not run (--no-rtl)") else 1
 

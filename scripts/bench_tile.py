@@ -15,10 +15,7 @@ second of ``sim.tile.TileModel`` (random weights and inputs, one core). Merges t
 """
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,10 +23,10 @@ import numpy as np
 
 from hdl.config import preset
 from hdl.tile_spec import TileField, TileOp, adc_schedule
+from scripts.bench_report import REPORT, merge_section
 from sim.tile import TileCommand, TileModel, mvm_floor, mvm_latency
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT / "build" / "reports" / "bench.json"
 
 
 def golden_speed(cfg, seconds=2.0, seed=1):
@@ -59,22 +56,6 @@ def rtl_check(cfg):
     except AssertionError as e:
         return f"MISMATCH: {e}"
     return "exact"
-
-
-def merge_section(name, section):
-    """Replace one section of the report, keeping the others (written atomically)."""
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    report = {}
-    if REPORT.exists():
-        try:
-            report = json.loads(REPORT.read_text())
-        except json.JSONDecodeError:
-            print(f"warning: {REPORT} was not valid JSON; rewriting it", file=sys.stderr)
-    report[name] = section
-    fd, tmp = tempfile.mkstemp(dir=REPORT.parent, prefix=".bench-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        f.write(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, REPORT)
 
 
 def main(argv=None):

@@ -144,16 +144,24 @@ class BlockTB:
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
 
-    async def exchange(self, fields, want, where, resp_delay=0):
-        """Send one command (payload ``fields``); assert that the response's ``error`` and
-        ``value`` and its latency equal the golden model's ``want`` (``.error``, ``.value``,
-        ``.cycles``). Returns the unpacked response."""
+    async def transact(self, fields, resp_delay=0):
+        """Send one command (payload ``fields``); return the unpacked response and its
+        latency in cycles."""
         word, cycles = await self.port.transact(pack(self.cmd_layout, **fields), resp_delay)
-        got = unpack(self.resp_layout, word)
+        return unpack(self.resp_layout, word), cycles
+
+    def check(self, got, cycles, want, where):
+        """Assert that a response's ``error`` and ``value`` and its latency equal the golden
+        model's ``want`` (``.error``, ``.value``, ``.cycles``)."""
         where = f"command #{self.count} {where}"
         assert got["error"] == int(want.error), f"{where}: error {got['error']} != {want.error}"
         assert got["value"] == want.value, f"{where}: value {got['value']} != {want.value}"
         assert cycles == want.cycles, f"{where}: {cycles} cycles, golden model says {want.cycles}"
         self.count += 1
         self.last_cycles = cycles
+
+    async def exchange(self, fields, want, where, resp_delay=0):
+        """:meth:`transact` then :meth:`check` against ``want``; returns the response."""
+        got, cycles = await self.transact(fields, resp_delay)
+        self.check(got, cycles, want, where)
         return got

@@ -9,15 +9,13 @@ every layer draws P from {1, 4, 8} (up to the configuration's input_bits), signe
 """
 
 import itertools
-import os
-import random
 
 import cocotb
 import numpy as np
 import pytest
-from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from hdl.tile import tile_command_layout, tile_output_layout, tile_response_layout
 from hdl.tile_spec import (
     TILE_COUNTERS,
     TILE_FIELDS,
@@ -28,9 +26,11 @@ from hdl.tile_spec import (
     adc_schedule,
     field_limits,
 )
+from hdl.write_verify import wv_command_layout
 from hdl.wv_spec import WvOp, WvRunKind
 from sim.tile import TileCommand, TileModel, mvm_latency
 from sim.write_verify import WvCommand
+from tb.bus import BlockTB, pack
 from tb.harness import run_cocotb, simulators
 
 F = TileField
@@ -38,39 +38,17 @@ WV_FIELD_NAMES = ("op", "set", "field", "addr", "value", "kind", "row0", "col0",
                   "ncols", "count", "polarity", "v_line", "v_gate", "width", "v_read")
 
 
-class TileTB:
+class TileTB(BlockTB):
     """Driver, output monitor, golden model and checker for one tile."""
 
     def __init__(self, dut):
-        from hdl.tile import tile_command_layout, tile_output_layout, tile_response_layout
-        from hdl.write_verify import wv_command_layout
-        from tb.bus import StreamPort
-        from tb.harness import config_from_env
-
-        self.dut = dut
-        self.cfg = config_from_env()
+        super().__init__(dut, tile_command_layout, tile_response_layout)
         self.model = TileModel(self.cfg)
-        self.cmd_layout = tile_command_layout(self.cfg)
-        self.resp_layout = tile_response_layout(self.cfg)
         self.out_layout = tile_output_layout(self.cfg)
         self.wv_layout = wv_command_layout(self.cfg)
-        # cocotb derives the test seed from COCOTB_RANDOM_SEED; rerun with that value.
-        self.rng = random.Random(cocotb.RANDOM_SEED)
-        dut._log.info("config %s, test seed %d (COCOTB_RANDOM_SEED=%s)", self.cfg.name,
-                      cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED", "see start-up"))
-        cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-        self.port = StreamPort(dut, dut.clk, 10)
         dut.out__ready.value = 1
-        self.count = 0
         self.mvms = 0
         self.outputs_checked = 0
-
-    async def reset(self):
-        self.dut.rst.value = 1
-        for _ in range(2):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
 
     async def _out_monitor(self, ready_pattern, seen, stalls):
         """Drive ``out.ready`` from the pattern each cycle; record handshakes and stalls."""
@@ -91,32 +69,27 @@ class TileTB:
 
     async def send(self, cmd, ready_pattern=(1,)):
         """Run one command on the RTL and the model; assert response, cycles and outputs."""
-        from tb.bus import pack, unpack
 
         wv = 0
         if cmd.wv is not None:
             wv = pack(self.wv_layout, **{k: getattr(cmd.wv, k) for k in WV_FIELD_NAMES})
-        word = pack(self.cmd_layout, op=cmd.op, addr=cmd.addr, value=cmd.value, wv=wv)
         seen, stalls = [], [0]
         monitor = None
         if cmd.op == TileOp.MVM:
             monitor = cocotb.start_soon(self._out_monitor(ready_pattern, seen, stalls))
-        got_word, cycles = await self.port.transact(word)
+        got, cycles = await self.transact(dict(op=cmd.op, addr=cmd.addr, value=cmd.value, wv=wv))
         if monitor is not None:
             monitor.cancel()
             self.dut.out__ready.value = 1
         else:
             assert not int(self.dut.out__valid.value), f"output outside an MVM: {cmd}"
-        got = unpack(self.resp_layout, got_word)
+        # The expected latency depends on how long the output stream was held back.
         want = self.model.execute(cmd, stalls=stalls[0])
         where = f"command #{self.count} {cmd}"
-        assert got["error"] == want.error, f"{where}: error {got['error']} != {want.error}"
-        assert got["value"] == want.value, f"{where}: value {got['value']} != {want.value}"
-        assert cycles == want.cycles, f"{where}: {cycles} cycles, golden model says {want.cycles}"
+        self.check(got, cycles, want, str(cmd))
         outs = [(o["dest"], o["offset"], o["kind"], o["value"]) for o in seen]
         want_outs = [(o.dest, o.offset, o.kind, o.value) for o in want.outputs]
         assert outs == want_outs, f"{where}: outputs\n{outs}\n!=\n{want_outs}"
-        self.count += 1
         if cmd.op == TileOp.MVM and not want.error:
             self.mvms += 1
             self.outputs_checked += len(outs)
