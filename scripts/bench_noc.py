@@ -17,7 +17,6 @@ import argparse
 import random
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -26,8 +25,6 @@ from hdl.noc_format import MsgType, make_packet
 from scripts.bench_report import REPORT, merge_section
 from sim.noc import NocModel
 from sim.noc_traffic import hotspot_dest, make_schedule, uniform_dest
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def mesh(k):

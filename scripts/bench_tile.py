@@ -17,7 +17,6 @@ second of ``sim.tile.TileModel`` (random weights and inputs, one core). Merges t
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -25,8 +24,6 @@ from hdl.config import preset
 from hdl.tile_spec import TileField, TileOp, adc_schedule
 from scripts.bench_report import REPORT, merge_section
 from sim.tile import TileCommand, TileModel, mvm_floor, mvm_latency
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def golden_speed(cfg, seconds=2.0, seed=1):
