@@ -11,7 +11,7 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test demo verilog lint synth formal report-ispva bench clean
+.PHONY: help setup test demo verilog docs lint synth formal report-ispva bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ demo: setup  ## Program a weight pattern, run MVMs on the RTL (Verilator) and th
 
 verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/
 	$(RUN) python -m scripts.generate --config $(CONFIG)
+
+docs: setup  ## Generate docs/registers.md, sw/include/rram_regs.h and sim/regs.py from hdl/regmap.py
+	$(RUN) python -m scripts.gen_regs
 
 lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the Python
 	$(RUN) python -m scripts.lint --config $(CONFIG)
