@@ -23,6 +23,7 @@ __all__ = [
     "NocConfig",
     "WriteVerifyConfig",
     "TileConfig",
+    "HostConfig",
     "ChipConfig",
     "PRESETS",
     "preset",
@@ -302,6 +303,38 @@ class TileConfig:
 
 
 @dataclass(frozen=True)
+class HostConfig:
+    """The host node (``docs/host.md``): Wishbone slave, queues, activation SRAM, window.
+
+    Attributes
+    ----------
+    cmd_queue_words : int
+        Command queue depth in 32-bit words (head word + body words of queued packets); at
+        least ``noc.max_packet_flits`` so that any packet fits.
+    resp_queue_words : int
+        Response queue depth in words.
+    asram_words : int
+        Global activation SRAM, 32-bit words.
+    window_timeout : int
+        Cycles a remote-CSR window access waits for the tile's answer before it ends with
+        ERR (cause WINDOW_TIMEOUT).
+    """
+
+    cmd_queue_words: int = 128
+    resp_queue_words: int = 128
+    asram_words: int = 1024
+    window_timeout: int = 4096
+
+    def check(self, max_packet_flits):
+        o = "ChipConfig.host"
+        _check_int(o, "cmd_queue_words", self.cmd_queue_words, max_packet_flits, 4096,
+                   f" (noc.max_packet_flits = {max_packet_flits} .. 4096)")
+        _check_int(o, "resp_queue_words", self.resp_queue_words, 4, 4096)
+        _check_int(o, "asram_words", self.asram_words, 1, 65536)
+        _check_int(o, "window_timeout", self.window_timeout, 16, 1 << 20)
+
+
+@dataclass(frozen=True)
 class ChipConfig:
     """A whole chip. Frozen; derive variants with :meth:`replace`.
 
@@ -316,6 +349,7 @@ class ChipConfig:
     noc : NocConfig
     write_verify : WriteVerifyConfig
     tile : TileConfig
+    host : HostConfig
     input_bits : int
         Activation width P (bit-serial planes per MVM).
     adc_bits, adc_count : int
@@ -337,6 +371,7 @@ class ChipConfig:
     noc: NocConfig = field(default_factory=NocConfig)
     write_verify: WriteVerifyConfig = field(default_factory=WriteVerifyConfig)
     tile: TileConfig = field(default_factory=TileConfig)
+    host: HostConfig = field(default_factory=HostConfig)
     input_bits: int = 4
     adc_bits: int = 4
     adc_count: int = 2
@@ -365,6 +400,8 @@ class ChipConfig:
                               "must be a WriteVerifyConfig")
         if not isinstance(self.tile, TileConfig):
             raise ConfigError(f"{o}.tile = {self.tile!r}: must be a TileConfig")
+        if not isinstance(self.host, HostConfig):
+            raise ConfigError(f"{o}.host = {self.host!r}: must be a HostConfig")
         self.array.check()
         self.noc.check()
         self.write_verify.check()
@@ -386,6 +423,7 @@ class ChipConfig:
                 f"hash_rounds = {self.hash_rounds}"
             )
         self.tile.check(self.adc_bits, self.input_bits)
+        self.host.check(self.noc.max_packet_flits)
 
     # -- derived values ----------------------------------------------------------------------
 
@@ -421,7 +459,7 @@ class ChipConfig:
     def replace(self, **changes):
         """A copy with top-level fields replaced; ``array=`` and ``device=`` may be dicts of
         the nested fields to change."""
-        for key in ("array", "device", "noc", "write_verify", "tile"):
+        for key in ("array", "device", "noc", "write_verify", "tile", "host"):
             if isinstance(changes.get(key), dict):
                 changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
         return dataclasses.replace(self, **changes)
@@ -437,6 +475,7 @@ class ChipConfig:
         d["noc"] = NocConfig(**d["noc"])
         d["write_verify"] = WriteVerifyConfig(**d["write_verify"])
         d["tile"] = TileConfig(**d["tile"])
+        d["host"] = HostConfig(**d.get("host", {}))
         return cls(**d)
 
 

@@ -71,11 +71,11 @@ CFG_NOC_FLIT_BITS_LSB = 0
 CFG_NOC_FLIT_BITS_WIDTH = 8
 CFG_NOC_FLIT_BITS_MASK = 0x000000FF
 CFG_NOC_MAX_PACKET_LSB = 8
-CFG_NOC_MAX_PACKET_WIDTH = 8
-CFG_NOC_MAX_PACKET_MASK = 0x0000FF00
-CFG_NOC_FIFO_DEPTH_LSB = 16
+CFG_NOC_MAX_PACKET_WIDTH = 11
+CFG_NOC_MAX_PACKET_MASK = 0x0007FF00
+CFG_NOC_FIFO_DEPTH_LSB = 19
 CFG_NOC_FIFO_DEPTH_WIDTH = 8
-CFG_NOC_FIFO_DEPTH_MASK = 0x00FF0000
+CFG_NOC_FIFO_DEPTH_MASK = 0x07F80000
 
 #: CFG_QUEUES (RO): queue depths
 CFG_QUEUES = 0x01C
@@ -176,7 +176,7 @@ ERR_CAUSE_INFO_LSB = 8
 ERR_CAUSE_INFO_WIDTH = 8
 ERR_CAUSE_INFO_MASK = 0x0000FF00
 
-#: ERR_ADDR (RO): byte address of the last bus error (ASRAM_RANGE: the offset of the first dropped
+#: ERR_ADDR (RO): byte address of the last bus error (ASRAM_RANGE: offset of the first dropped
 #: word)
 ERR_ADDR = 0x058
 
@@ -256,9 +256,9 @@ TILE_NI_OUT_PACKETS = 0x23
 # Irq: Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1.
 #: a packet was put into the response queue
 IRQ_RESP = 0
-#: ... and it was a DONE
+#: a DONE packet was put into the response queue
 IRQ_DONE = 1
-#: ... and it was an ERROR
+#: an ERROR packet was put into the response queue
 IRQ_ERROR = 2
 #: a bus access ended with ERR, or a received packet was bad (error log)
 IRQ_BUS_ERROR = 3
@@ -269,6 +269,7 @@ IRQ_CMD_EMPTY = 5
 
 # BusCause: Error-log cause codes (``ERR_CAUSE.CAUSE``): why a bus access ended with ERR, or what
 # went wrong with a packet the host received.
+#: no error logged
 CAUSE_NONE = 0
 #: no register or memory at this address
 CAUSE_UNMAPPED = 1
@@ -294,11 +295,15 @@ CAUSE_WINDOW_TIMEOUT = 10
 CAUSE_ASRAM_RANGE = 11
 
 # NiError: Response error codes: the tile's own (``hdl.tile_spec.TileError``) and the NI's.
+#: success
 NI_ERR_NONE = 0
+#: the tile refused the command's opcode
 NI_ERR_BAD_OP = 1
-#: also: a CSR register that does not exist, a write to a read-only one
+#: element, field or CSR out of range; a write to a read-only CSR
 NI_ERR_BAD_ADDRESS = 2
+#: the tile refused the value (field range, activation, conductance)
 NI_ERR_BAD_VALUE = 3
+#: the write-verify engine answered an error (its code in value[42:40])
 NI_ERR_ENGINE = 4
 #: the body has the wrong number of words for the message type
 NI_ERR_BAD_LENGTH = 5
@@ -372,8 +377,8 @@ FIELDS = {
     },
     "CFG_NOC": {
         "FLIT_BITS": (0, 8),
-        "MAX_PACKET": (8, 8),
-        "FIFO_DEPTH": (16, 8),
+        "MAX_PACKET": (8, 11),
+        "FIFO_DEPTH": (19, 8),
     },
     "CFG_QUEUES": {
         "CMD_WORDS": (0, 16),

@@ -78,11 +78,11 @@
 #define RRAM_CFG_NOC_FLIT_BITS_WIDTH             8u
 #define RRAM_CFG_NOC_FLIT_BITS_MASK              0x000000FFu
 #define RRAM_CFG_NOC_MAX_PACKET_LSB              8u
-#define RRAM_CFG_NOC_MAX_PACKET_WIDTH            8u
-#define RRAM_CFG_NOC_MAX_PACKET_MASK             0x0000FF00u
-#define RRAM_CFG_NOC_FIFO_DEPTH_LSB              16u
+#define RRAM_CFG_NOC_MAX_PACKET_WIDTH            11u
+#define RRAM_CFG_NOC_MAX_PACKET_MASK             0x0007FF00u
+#define RRAM_CFG_NOC_FIFO_DEPTH_LSB              19u
 #define RRAM_CFG_NOC_FIFO_DEPTH_WIDTH            8u
-#define RRAM_CFG_NOC_FIFO_DEPTH_MASK             0x00FF0000u
+#define RRAM_CFG_NOC_FIFO_DEPTH_MASK             0x07F80000u
 
 /* CFG_QUEUES (RO): queue depths */
 #define RRAM_CFG_QUEUES_OFFSET                   0x01Cu
@@ -184,8 +184,8 @@
 #define RRAM_ERR_CAUSE_INFO_MASK                 0x0000FF00u
 
 /*
- * ERR_ADDR (RO): byte address of the last bus error (ASRAM_RANGE: the offset of the first
- * dropped word)
+ * ERR_ADDR (RO): byte address of the last bus error (ASRAM_RANGE: offset of the first dropped
+ * word)
  */
 #define RRAM_ERR_ADDR_OFFSET                     0x058u
 
@@ -271,8 +271,10 @@
 
 /* Irq: Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1. */
 #define RRAM_IRQ_RESP                            0u  /* a packet was put into the response queue */
-#define RRAM_IRQ_DONE                            1u  /* ... and it was a DONE */
-#define RRAM_IRQ_ERROR                           2u  /* ... and it was an ERROR */
+/* a DONE packet was put into the response queue */
+#define RRAM_IRQ_DONE                            1u
+/* an ERROR packet was put into the response queue */
+#define RRAM_IRQ_ERROR                           2u
 /* a bus access ended with ERR, or a received packet was bad (error log) */
 #define RRAM_IRQ_BUS_ERROR                       3u
 /* a data packet (ACTIVATIONS / PARTIAL_SUMS) was written into the SRAM */
@@ -284,7 +286,7 @@
  * BusCause: Error-log cause codes (``ERR_CAUSE.CAUSE``): why a bus access ended with ERR, or
  * what went wrong with a packet the host received.
  */
-#define RRAM_CAUSE_NONE                          0u
+#define RRAM_CAUSE_NONE                          0u  /* no error logged */
 #define RRAM_CAUSE_UNMAPPED                      1u  /* no register or memory at this address */
 /* byte select not a byte, aligned half-word or word; or adr[1:0] disagrees */
 #define RRAM_CAUSE_MISALIGNED                    2u
@@ -305,11 +307,13 @@
 #define RRAM_CAUSE_ASRAM_RANGE                   11u
 
 /* NiError: Response error codes: the tile's own (``hdl.tile_spec.TileError``) and the NI's. */
-#define RRAM_NI_ERR_NONE                         0u
-#define RRAM_NI_ERR_BAD_OP                       1u
-/* also: a CSR register that does not exist, a write to a read-only one */
+#define RRAM_NI_ERR_NONE                         0u  /* success */
+#define RRAM_NI_ERR_BAD_OP                       1u  /* the tile refused the command's opcode */
+/* element, field or CSR out of range; a write to a read-only CSR */
 #define RRAM_NI_ERR_BAD_ADDRESS                  2u
+/* the tile refused the value (field range, activation, conductance) */
 #define RRAM_NI_ERR_BAD_VALUE                    3u
+/* the write-verify engine answered an error (its code in value[42:40]) */
 #define RRAM_NI_ERR_ENGINE                       4u
 /* the body has the wrong number of words for the message type */
 #define RRAM_NI_ERR_BAD_LENGTH                   5u

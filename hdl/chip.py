@@ -1,0 +1,49 @@
+"""The chip: the host node and one tile node per remaining mesh node on the NoC mesh.
+
+Its only ports are the host's Wishbone slave and interrupt (``hdl/host.py``); everything
+else happens in packets (``hdl/host_spec.py``, ``docs/host.md``).
+"""
+
+from amaranth.hdl import Module
+from amaranth.lib import wiring
+
+from hdl.host import HostNode, wishbone_signature
+from hdl.noc import NocMesh
+from hdl.tile_node import TileNode
+
+__all__ = ["Chip"]
+
+
+class Chip(wiring.Component):
+    """Host node + W x H mesh + tiles.
+
+    Attributes
+    ----------
+    wb_* : the host's Wishbone B4 slave port
+    irq : Out(1)
+    """
+
+    def __init__(self, cfg):
+        self._cfg = cfg
+        self._host = HostNode(cfg)          # checks the configuration first
+        self._tiles = {n: TileNode(cfg, n) for n in cfg.tiles}
+        super().__init__(wishbone_signature())
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        m.submodules.mesh = mesh = NocMesh(cfg)
+        m.submodules.host = host = self._host
+        for name in wishbone_signature():
+            port, inner = getattr(self, name), getattr(host, name)
+            if name in ("wb_dat_r", "wb_ack", "wb_err", "wb_stall", "irq"):
+                m.d.comb += port.eq(inner)
+            else:
+                m.d.comb += inner.eq(port)
+        wiring.connect(m, host.flits_out, mesh.inject[cfg.host_node])
+        wiring.connect(m, mesh.eject[cfg.host_node], host.flits_in)
+        for n, t in self._tiles.items():
+            m.submodules[f"tile{n}"] = t
+            wiring.connect(m, t.flits_out, mesh.inject[n])
+            wiring.connect(m, mesh.eject[n], t.flits_in)
+        return m
