@@ -6,6 +6,7 @@ harness all see the same set.
 
 from amaranth.back import verilog
 
+from hdl.chip import Chip
 from hdl.crossbar import Crossbar
 from hdl.noc import NocMesh
 from hdl.tile import Tile
@@ -36,6 +37,8 @@ BLOCKS = {
     # The whole W x H mesh with its injection NIs; nodes' inject/eject flit streams are ports.
     "noc_mesh": NocMesh,
     "tile": _tile,
+    # The whole chip: host node (Wishbone slave), mesh, and a tile with its NI per node.
+    "chip": Chip,
 }
 
 
