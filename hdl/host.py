@@ -118,6 +118,12 @@ class HostNode(wiring.Component):
         err_addr = Signal(32)
         counters = {name: Signal(32, name=f"ctr_{name.lower()}") for name in _COUNTERS}
         irq_set = Signal(len(Irq))      # events this cycle
+        resp_inc = Signal()             # a packet's last word entered the response queue
+        resp_packets = Signal(range(h.resp_queue_words + 1))
+        pop_left = Signal(range(maxp))  # body words of the packet being popped
+        irq_view = Signal(len(Irq))     # IRQ_STATUS as read: RESP is the live level
+        m.d.comb += irq_set[Irq.RESP].eq(resp_inc)   # (irq_view shows the level instead)
+        m.d.comb += irq_view.eq(Cat(resp_packets != 0, irq_status[1:]))
         irq_clear = Signal(len(Irq))    # W1C this cycle
 
         # A packet being written into the command queue: body words still to come.
@@ -138,7 +144,7 @@ class HostNode(wiring.Component):
             self.wb_ack.eq(ack_r & self.wb_cyc),
             self.wb_err.eq(err_r & self.wb_cyc),
             self.wb_dat_r.eq(Mux(rd_asram, rd.data, rdata)),
-            self.irq.eq((irq_status & irq_enable).any()),
+            self.irq.eq((irq_view & irq_enable).any()),
         ]
         take = Signal()
         m.d.comb += take.eq(self.wb_cyc & self.wb_stb & ~busy)
@@ -219,7 +225,7 @@ class HostNode(wiring.Component):
         values = {
             **{k: Const(v, 32) for k, v in cw.items()},
             "SCRATCH": scratch, "CTRL": Const(0, 32), "STATUS": status,
-            "IRQ_ENABLE": irq_enable, "IRQ_STATUS": irq_status, "ERR_COUNT": err_count,
+            "IRQ_ENABLE": irq_enable, "IRQ_STATUS": irq_view, "ERR_COUNT": err_count,
             "ERR_CAUSE": Cat(err_cause, Const(0, 4), err_info), "ERR_ADDR": err_addr,
             "CMD_FREE": h.cmd_queue_words - cmdq.level, "RESP_DATA": respq.r_data,
             "RESP_LEVEL": respq.level, "CMD_DATA": Const(0, 32), **counters,
@@ -345,10 +351,12 @@ class HostNode(wiring.Component):
         s_left = Signal(range(maxp))
         with m.FSM(name="sender"):
             with m.State("Idle"):
-                with m.If(win_state == 1):
-                    m.next = "Window-Head"
-                with m.Elif(cmd_complete != 0):
+                # Queued packets first: they were all written before the window access
+                # (the bus is held while it waits), so packets leave in program order.
+                with m.If(cmd_complete != 0):
                     m.next = "Queue-Head"
+                with m.Elif(win_state == 1):
+                    m.next = "Window-Head"
             with m.State("Queue-Head"):
                 m.d.comb += [
                     pk.header.valid.eq(1),
@@ -423,7 +431,7 @@ class HostNode(wiring.Component):
         dw = dep.words.payload
 
         def packet_irq(mtype):
-            return [irq_set[Irq.RESP].eq(1),
+            return [resp_inc.eq(1),
                     irq_set[Irq.DONE].eq(mtype == MsgType.DONE),
                     irq_set[Irq.ERROR].eq(mtype == MsgType.ERROR)]
 
@@ -507,6 +515,21 @@ class HostNode(wiring.Component):
                              err_addr.eq(pkt_log_addr)]
         m.d.comb += irq_set[Irq.BUS_ERROR].eq(errors_now != 0)
         m.d.sync += irq_status.eq((irq_status & ~irq_clear) | irq_set)
+
+        # RESP is a level: complete packets in the response queue (pushed minus popped).
+        pop_head = data.View(head_layout(cfg), respq.r_data)
+        resp_dec = Signal()
+        with m.If(respq.r_en):
+            with m.If(pop_left == 0):
+                m.d.sync += pop_left.eq(pop_head.length - 1)
+                m.d.comb += resp_dec.eq(pop_head.length == 1)
+            with m.Else():
+                m.d.sync += pop_left.eq(pop_left - 1)
+                m.d.comb += resp_dec.eq(pop_left == 1)
+        with m.If(resp_inc & ~resp_dec):
+            m.d.sync += resp_packets.eq(resp_packets + 1)
+        with m.Elif(resp_dec & ~resp_inc):
+            m.d.sync += resp_packets.eq(resp_packets - 1)
 
         inject = pk.flits
         eject = dep.flits

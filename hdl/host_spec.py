@@ -121,7 +121,7 @@ class BusCause(enum.IntEnum):
 class Irq(enum.IntEnum):
     """Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1."""
 
-    RESP = 0        # a packet was put into the response queue
+    RESP = 0        # level: a whole packet waits in the response queue (W1C ignored)
     DONE = 1        # a DONE packet was put into the response queue
     ERROR = 2       # an ERROR packet was put into the response queue
     BUS_ERROR = 3   # a bus access ended with ERR, or a received packet was bad (error log)

@@ -80,7 +80,8 @@ class Region:
 
 def _irq_fields():
     docs = {
-        Irq.RESP: "a packet was put into the response queue",
+        Irq.RESP: "level, not an event: the response queue holds the last word of a packet "
+                  "not yet read to its end (writing 1 does not clear it)",
         Irq.DONE: "a DONE packet was put into the response queue",
         Irq.ERROR: "an ERROR packet was put into the response queue",
         Irq.BUS_ERROR: "a bus access ended with ERR, or a received packet was bad",

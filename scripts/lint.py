@@ -23,6 +23,10 @@ WAIVERS = {
     # Amaranth sizes constants to the expression, not to the declared operand.
     "WIDTHEXPAND": "Amaranth pads operands implicitly; widths were checked in Python",
     "WIDTHTRUNC": "Amaranth truncates on assignment by design",
+    # A constant slice of a partly driven signal becomes `always @* x[a:b] = const;`.
+    "ALWNEVER": "Yosys writes constant slices (the source fields of packet headers, which "
+                "the packetizer overwrites) as input-less always blocks; the constant is 0, "
+                "the signal's initial value",
     # Memory init via `initial` loops is how Yosys writes $mem init.
     "BLKSEQ": "Yosys writes memory initialisation with blocking assignments in initial",
     # The generated file includes unused submodule parameters.

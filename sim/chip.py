@@ -95,7 +95,8 @@ class ChipModel:
                                         "FLITS_OUT", "PACKETS_IN", "FLITS_IN", "DATA_WORDS")}
         self.cmdq = []           # words of the packet being written
         self.cmd_left = 0
-        self.respq = deque()     # (word, packet ends here, mtype)
+        self.respq = deque()     # words
+        self.resp_last = deque()  # per word: it ends a packet
         self.backlog = deque()   # words waiting in the network while the queue is full
         self.asram = [0] * h.asram_words
         self._regs = {r.offset: r for r in REGISTERS}
@@ -107,8 +108,14 @@ class ChipModel:
         return self.nis[node].tile
 
     @property
+    def irq_view(self):
+        """IRQ_STATUS as read: RESP is the level "a whole packet is in the response queue"."""
+        resp = any(last for last in self.resp_last)
+        return self.irq_status & ~1 | int(resp)
+
+    @property
     def irq(self):
-        return bool(self.irq_status & self.irq_enable)
+        return bool(self.irq_view & self.irq_enable)
 
     # -- error log ------------------------------------------------------------------------
 
@@ -164,7 +171,7 @@ class ChipModel:
             status &= ~1
         values = {
             **self._config, "SCRATCH": self.scratch, "CTRL": 0, "STATUS": status,
-            "IRQ_ENABLE": self.irq_enable, "IRQ_STATUS": self.irq_status,
+            "IRQ_ENABLE": self.irq_enable, "IRQ_STATUS": self.irq_view,
             "ERR_COUNT": self.err_count, "ERR_CAUSE": self.err_cause | self.err_info << 8,
             "ERR_ADDR": self.err_addr, "CMD_FREE": self.cfg.host.cmd_queue_words - len(self.cmdq),
             "RESP_LEVEL": len(self.respq), "CMD_DATA": 0, **{k: v & M32 for k, v in c.items()},
@@ -291,8 +298,8 @@ class ChipModel:
         while self.backlog and len(self.respq) < self.cfg.host.resp_queue_words:
             word, last, mtype = self.backlog.popleft()
             self.respq.append(word)
+            self.resp_last.append(last)
             if last:
-                self.irq_status |= 1 << Irq.RESP
                 if mtype == MsgType.DONE:
                     self.irq_status |= 1 << Irq.DONE
                 if mtype == MsgType.ERROR:
@@ -300,6 +307,7 @@ class ChipModel:
 
     def _pop(self):
         word = self.respq.popleft()
+        self.resp_last.popleft()
         self._drain()
         return word
 

@@ -161,11 +161,11 @@ class Driver:
             await self.write(regs.CMD_DATA, int(w) & 0xFFFF_FFFF)
 
     async def receive(self):
-        """Wait for the response interrupt and pop one whole packet."""
+        """Wait for the response interrupt (a level: a whole packet is in the response queue)
+        and pop that packet."""
         await self.backend.wait_irq()
         head = parse_head(self.cfg, await self.read(regs.RESP_DATA))
         body = tuple([await self.read(regs.RESP_DATA) for _ in range(head["length"] - 1)])
-        await self.write(regs.IRQ_STATUS, 1 << Irq.RESP | 1 << Irq.DONE | 1 << Irq.ERROR)
         src = head["src_y"] * self.cfg.mesh_width + head["src_x"]
         return Packet(src, head["mtype"], head["aux"], body)
 

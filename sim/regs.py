@@ -254,7 +254,7 @@ TILE_NI_REJECTS = 0x22
 TILE_NI_OUT_PACKETS = 0x23
 
 # Irq: Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1.
-#: a packet was put into the response queue
+#: level: a whole packet waits in the response queue (W1C ignored)
 IRQ_RESP = 0
 #: a DONE packet was put into the response queue
 IRQ_DONE = 1

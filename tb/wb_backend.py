@@ -6,6 +6,7 @@
 holds STB until ACK/ERR, as an OpenRISC mor1kx data port does (classic cycles).
 """
 
+import cocotbext.wishbone.driver as _wb_driver
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.wishbone.driver import WBOp, WishboneMaster
 
@@ -16,6 +17,17 @@ __all__ = ["RtlBackend", "ClassicMaster", "SIGNALS"]
 #: cocotbext signal name -> port suffix (ports are ``wb_<suffix>``).
 SIGNALS = {"cyc": "cyc", "stb": "stb", "we": "we", "adr": "adr", "datwr": "dat_w",
            "datrd": "dat_r", "ack": "ack"}
+
+
+# cocotbext-wishbone sets its outputs' initial values with Immediate writes. On Icarus an
+# immediate write to a top-level input net behaves like a force: later (scheduled) writes
+# read back but never reach the design, so the first access hangs. Plain writes work on
+# both simulators.
+def _set_initial(sig, val):
+    sig.value = val
+
+
+_wb_driver.set_immediate = _set_initial
 
 
 class ClassicMaster(WishboneMaster):
@@ -36,6 +48,7 @@ class RtlBackend:
         self.dut, self.cfg = dut, cfg
         self.wb = cls(dut, "wb", dut.clk, width=32, timeout=ack_timeout, signals_dict=SIGNALS)
         self.irq_timeout = irq_timeout
+        self.ack_timeout = ack_timeout
 
     async def _op(self, op):
         res = await self.wb.send_cycle([op])
@@ -45,11 +58,11 @@ class RtlBackend:
         return code == 1, res[0].datrd
 
     async def read(self, addr, sel=0xF):
-        ok, data = await self._op(WBOp(adr=addr, sel=sel))
+        ok, data = await self._op(WBOp(adr=addr, sel=sel, acktimeout=self.ack_timeout))
         return ok, int(data) if ok else 0
 
     async def write(self, addr, value, sel=0xF):
-        ok, _ = await self._op(WBOp(adr=addr, dat=value, sel=sel))
+        ok, _ = await self._op(WBOp(adr=addr, dat=value, sel=sel, acktimeout=self.ack_timeout))
         return ok
 
     async def wait_irq(self):

@@ -270,7 +270,8 @@
 #define RRAM_TILE_NI_OUT_PACKETS                 0x23u  /* RO */
 
 /* Irq: Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1. */
-#define RRAM_IRQ_RESP                            0u  /* a packet was put into the response queue */
+/* level: a whole packet waits in the response queue (W1C ignored) */
+#define RRAM_IRQ_RESP                            0u
 /* a DONE packet was put into the response queue */
 #define RRAM_IRQ_DONE                            1u
 /* an ERROR packet was put into the response queue */
