@@ -10,7 +10,6 @@ from hdl.blocks import BLOCKS
 from hdl.config import preset
 from scripts.synth import ROOT, synthesize
 
-
 # The whole chip is every tile at once: `tiny` keeps it in the regression, `make synth
 # CONFIG=default` gives the full-size numbers.
 CASES = [(b, c) for c in ("tiny", "default") for b in BLOCKS if not (b == "chip" and c != "tiny")]
