@@ -20,23 +20,19 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.host_spec import (
-    HOST_ID,
     RESPONSE_WORDS,
-    VERSION,
     WINDOW_TAG,
     BusCause,
     Irq,
     check_host_config,
-    config_digest,
+    config_words,
 )
 from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, head_layout, stream
 from hdl.noc_format import MsgType, node_xy
-from hdl.regmap import ADDR_BITS, REGISTERS, WINDOW_NODE_STRIDE, region
+from hdl.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
 
-__all__ = ["HostNode", "wishbone_signature", "config_words"]
+__all__ = ["HostNode", "wishbone_signature"]
 
-_COUNTERS = ("CYCLES", "BUS_ACKS", "BUS_ERRS", "PACKETS_OUT", "FLITS_OUT", "PACKETS_IN",
-             "FLITS_IN", "DATA_WORDS")
 
 
 def wishbone_signature():
@@ -45,23 +41,6 @@ def wishbone_signature():
         "wb_cyc": In(1), "wb_stb": In(1), "wb_we": In(1), "wb_adr": In(ADDR_BITS),
         "wb_sel": In(4), "wb_dat_w": In(32), "wb_dat_r": Out(32), "wb_ack": Out(1),
         "wb_err": Out(1), "wb_stall": Out(1), "irq": Out(1),
-    }
-
-
-def config_words(cfg):
-    """Values of the read-only configuration registers (``CFG_*``, ``ID``, ``VERSION``)."""
-    a, n, h = cfg.array, cfg.noc, cfg.host
-    return {
-        "ID": HOST_ID,
-        "VERSION": VERSION[0] << 16 | VERSION[1],
-        "CFG_DIGEST": config_digest(cfg),
-        "CFG_MESH": cfg.mesh_width | cfg.mesh_height << 4 | cfg.host_node << 8,
-        "CFG_ARRAY": a.rows | a.cols << 16,
-        "CFG_DATAPATH": (a.g_bits | cfg.input_bits << 8 | cfg.adc_bits << 12
-                         | cfg.adc_count << 16 | cfg.tile.psum_bits << 24),
-        "CFG_NOC": n.flit_payload_bits | n.max_packet_flits << 8 | n.fifo_depth << 19,
-        "CFG_QUEUES": h.cmd_queue_words | h.resp_queue_words << 16,
-        "CFG_ASRAM": h.asram_words,
     }
 
 
@@ -116,7 +95,7 @@ class HostNode(wiring.Component):
         err_cause = Signal(4)
         err_info = Signal(8)
         err_addr = Signal(32)
-        counters = {name: Signal(32, name=f"ctr_{name.lower()}") for name in _COUNTERS}
+        counters = {name: Signal(32, name=f"ctr_{name.lower()}") for name in HOST_COUNTERS}
         irq_set = Signal(len(Irq))      # events this cycle
         resp_inc = Signal()             # a packet's last word entered the response queue
         resp_packets = Signal(range(h.resp_queue_words + 1))
@@ -186,7 +165,6 @@ class HostNode(wiring.Component):
             (head_in.length == 0) | (head_in.length > maxp) |
             (head_in.dest_x >= W) | (head_in.dest_y >= H)))
 
-        access = {r.name: r.access for r in REGISTERS}
         with m.If(~sel_ok):
             m.d.comb += cause.eq(BusCause.MISALIGNED)
         with m.Elif(in_asram):
@@ -217,7 +195,6 @@ class HostNode(wiring.Component):
                         m.d.comb += cause.eq(BusCause.WORD_ONLY)
                     with m.Elif(~respq.r_rdy):
                         m.d.comb += cause.eq(BusCause.RESP_EMPTY)
-        assert set(access.values()) <= {"RO", "RW", "W1C", "W1P", "WO", "RC"}
 
         # Read values of the plain registers.
         cw = config_words(cfg)
@@ -268,7 +245,6 @@ class HostNode(wiring.Component):
 
         cmd_wait = Signal()         # a CMD_DATA write waits for space
         cmd_push = Signal()
-        m.d.comb += cmdq.w_data.eq(Mux(cmd_wait, rdata, dat))
 
         with m.If(take):
             m.d.sync += busy.eq(1)
@@ -314,9 +290,9 @@ class HostNode(wiring.Component):
             with m.Elif(cmdq.w_rdy):
                 m.d.comb += cmd_push.eq(1)
                 m.d.sync += [cmd_wait.eq(0), ack_r.eq(1)]
-        push_word = Mux(cmd_wait, rdata, dat)
+        push_word = Mux(cmd_wait, rdata, dat)   # a waiting write parked its word in rdata
         push_head = data.View(head_layout(cfg), push_word)
-        m.d.comb += cmdq.w_en.eq(cmd_push)
+        m.d.comb += [cmdq.w_en.eq(cmd_push), cmdq.w_data.eq(push_word)]
         with m.If(cmd_push):
             with m.If(cmd_left == 0):
                 m.d.sync += cmd_left.eq(push_head.length - 1)

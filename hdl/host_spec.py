@@ -24,6 +24,7 @@ PARTIAL_SUMS  0                   [offset, v0, ...], not answered       WRITE_PS
 import enum
 
 from hdl.noc_format import head_fields
+from hdl.tile_spec import TileOp
 
 __all__ = [
     "Buffer",
@@ -44,6 +45,8 @@ __all__ = [
     "pack_wv",
     "check_host_config",
     "config_digest",
+    "config_words",
+    "BUFFER_OPS",
     "out_burst",
 ]
 
@@ -55,6 +58,11 @@ class Buffer(enum.IntEnum):
     BIAS = 1    # bias of pair start + i (WRITE_BIAS)
     PSUM = 2    # partial sum of pair start + i (WRITE_PSUM)
     CELLS = 3   # conductance code of cell (start + i) = row << 8 | col (LOAD_CELL back door)
+
+
+#: The tile command a BUF_WRITE word becomes, per buffer.
+BUFFER_OPS = {Buffer.INPUT: TileOp.WRITE_INPUT, Buffer.BIAS: TileOp.WRITE_BIAS,
+              Buffer.PSUM: TileOp.WRITE_PSUM, Buffer.CELLS: TileOp.LOAD_CELL}
 
 
 class NiError(enum.IntEnum):
@@ -183,6 +191,23 @@ def pack_wv(cfg, cmd):
         word |= v << offset
         offset += width
     return [(word >> (32 * i)) & 0xFFFF_FFFF for i in range(wv_words(cfg))]
+
+
+def config_words(cfg):
+    """Values of the read-only configuration registers (``CFG_*``, ``ID``, ``VERSION``)."""
+    a, n, h = cfg.array, cfg.noc, cfg.host
+    return {
+        "ID": HOST_ID,
+        "VERSION": VERSION[0] << 16 | VERSION[1],
+        "CFG_DIGEST": config_digest(cfg),
+        "CFG_MESH": cfg.mesh_width | cfg.mesh_height << 4 | cfg.host_node << 8,
+        "CFG_ARRAY": a.rows | a.cols << 16,
+        "CFG_DATAPATH": (a.g_bits | cfg.input_bits << 8 | cfg.adc_bits << 12
+                         | cfg.adc_count << 16 | cfg.tile.psum_bits << 24),
+        "CFG_NOC": n.flit_payload_bits | n.max_packet_flits << 8 | n.fifo_depth << 19,
+        "CFG_QUEUES": h.cmd_queue_words | h.resp_queue_words << 16,
+        "CFG_ASRAM": h.asram_words,
+    }
 
 
 def config_digest(cfg):

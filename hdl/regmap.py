@@ -31,6 +31,7 @@ from hdl.host_spec import (
 from hdl.tile_spec import TileCounter, TileField
 
 __all__ = ["Field", "Register", "Region", "REGISTERS", "REGIONS", "TILE_CSRS", "ADDR_BITS",
+           "HOST_COUNTERS",
            "WINDOW_NODE_STRIDE", "register", "region"]
 
 #: Width of the Wishbone byte address.
@@ -101,6 +102,9 @@ _COUNTERS = (
     ("FLITS_IN", "flits received"),
     ("DATA_WORDS", "words written into the SRAM by data packets"),
 )
+
+#: Names of the host's performance counters, in address order.
+HOST_COUNTERS = tuple(name for name, _ in _COUNTERS)
 
 REGISTERS = (
     Register("ID", 0x000, "RO", 'constant 0x5252414D, ASCII "RRAM"', reset=HOST_ID),

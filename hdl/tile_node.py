@@ -22,6 +22,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hdl.host_spec import (
+    BUFFER_OPS,
     RESPONSE_WORDS,
     TILE_COUNTER_BASE,
     TILE_FIELD_BASE,
@@ -43,9 +44,6 @@ from hdl.write_verify import wv_command_layout
 __all__ = ["TileNode"]
 
 _STREAM_OPS = {MsgType.BUF_WRITE, MsgType.ACTIVATIONS, MsgType.PARTIAL_SUMS}
-_BUFFER_OP = {Buffer.INPUT: TileOp.WRITE_INPUT, Buffer.BIAS: TileOp.WRITE_BIAS,
-              Buffer.PSUM: TileOp.WRITE_PSUM, Buffer.CELLS: TileOp.LOAD_CELL}
-
 
 class TileNode(wiring.Component):
     """Tile plus NI at mesh node ``node``.
@@ -135,7 +133,7 @@ class TileNode(wiring.Component):
                 m.d.comb += stream_op.eq(TileOp.WRITE_PSUM)
             with m.Default():
                 with m.Switch(r_aux):
-                    for b, op in _BUFFER_OP.items():
+                    for b, op in BUFFER_OPS.items():
                         with m.Case(b):
                             m.d.comb += stream_op.eq(op)
         stream_value = Mux(mt == MsgType.ACTIVATIONS,

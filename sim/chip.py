@@ -16,6 +16,7 @@ Pure numpy / Python; no Amaranth, no cocotb.
 from collections import deque
 
 from hdl.host_spec import (
+    BUFFER_OPS,
     RESPONSE_WORDS,
     TILE_COUNTER_BASE,
     TILE_FIELD_BASE,
@@ -25,23 +26,21 @@ from hdl.host_spec import (
     Irq,
     NiError,
     TileCsr,
-    config_digest,
+    config_words,
     out_burst,
     pack_info,
     wv_fields,
     wv_words,
 )
 from hdl.noc_format import MsgType, make_head, node_xy, parse_head
-from hdl.regmap import ADDR_BITS, REGISTERS, WINDOW_NODE_STRIDE, region
-from hdl.tile_spec import TILE_COUNTERS, TILE_FIELDS, TileOp
+from hdl.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
+from hdl.tile_spec import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp
 from sim.tile import TileCommand, TileModel
 from sim.write_verify import WvCommand
 
 __all__ = ["ChipModel", "unpack_wv", "ni_stalls"]
 
 M32 = 0xFFFF_FFFF
-_BUFFER_OP = {Buffer.INPUT: TileOp.WRITE_INPUT, Buffer.BIAS: TileOp.WRITE_BIAS,
-              Buffer.PSUM: TileOp.WRITE_PSUM, Buffer.CELLS: TileOp.LOAD_CELL}
 _RESPONSES = (MsgType.DONE, MsgType.ERROR, MsgType.CSR_DATA, MsgType.BUF_DATA)
 _LEGAL_SEL = (0b0001, 0b0010, 0b0100, 0b1000, 0b0011, 0b1100, 0b1111)
 
@@ -91,8 +90,7 @@ class ChipModel:
         self.irq_enable = 0
         self.irq_status = 0
         self.err_count = self.err_cause = self.err_info = self.err_addr = 0
-        self.counters = {n: 0 for n in ("CYCLES", "BUS_ACKS", "BUS_ERRS", "PACKETS_OUT",
-                                        "FLITS_OUT", "PACKETS_IN", "FLITS_IN", "DATA_WORDS")}
+        self.counters = dict.fromkeys(HOST_COUNTERS, 0)
         self.cmdq = []           # words of the packet being written
         self.cmd_left = 0
         self.respq = deque()     # words
@@ -100,9 +98,7 @@ class ChipModel:
         self.backlog = deque()   # words waiting in the network while the queue is full
         self.asram = [0] * h.asram_words
         self._regs = {r.offset: r for r in REGISTERS}
-        from hdl.host import config_words  # the RO values; pure Python, no elaboration
         self._config = config_words(cfg)
-        assert self._config["CFG_DIGEST"] == config_digest(cfg)
 
     def tile(self, node):
         return self.nis[node].tile
@@ -362,7 +358,7 @@ class ChipModel:
             elif mtype == MsgType.PARTIAL_SUMS:
                 op = TileOp.WRITE_PSUM
             else:
-                op = _BUFFER_OP.get(aux)
+                op = BUFFER_OPS.get(aux)
             start = body[0]
             for i, w in enumerate(body[1:]):
                 if err:
@@ -399,7 +395,6 @@ class ChipModel:
             if body:
                 err = reject(NiError.BAD_LENGTH)
             else:
-                from hdl.tile_spec import TileField
                 n_out = tile.desc[TileField.OUT_COUNT]
                 err, value, r = run(TileCommand(TileOp.MVM), ni_stalls(cfg, n_out))
                 burst = out_burst(cfg)

@@ -37,6 +37,7 @@ from hdl.host_spec import (
     unpack_info,
 )
 from hdl.noc_format import MsgType, make_head, node_xy, parse_head
+from hdl.regmap import HOST_COUNTERS
 from hdl.tile_spec import TileCounter, TileField
 from hdl.wv_spec import WvOp, WvRunKind
 from sim import regs
@@ -205,9 +206,7 @@ class Driver:
                 for c in TileCounter}
 
     async def host_counters(self):
-        names = ("CYCLES", "BUS_ACKS", "BUS_ERRS", "PACKETS_OUT", "FLITS_OUT", "PACKETS_IN",
-                 "FLITS_IN", "DATA_WORDS")
-        return {n.lower(): await self.read_reg(n) for n in names}
+        return {n.lower(): await self.read_reg(n) for n in HOST_COUNTERS}
 
     # -- buffers and weights ----------------------------------------------------------------
 

@@ -112,30 +112,22 @@ class StreamPort:
         return value, cycles
 
 
-class BlockTB:
-    """Common testbench of a block with one command/response stream pair and a golden model.
-
-    Reads the configuration the harness passed, seeds ``self.rng`` from cocotb's per-test
-    seed (derived from ``COCOTB_RANDOM_SEED``, printed at start-up) and logs it, starts a
-    100 MHz clock on ``clk`` and drives ``cmd``/``resp`` through a :class:`StreamPort`.
-    """
+class ClockedTB:
+    """Common start of every testbench: reads the configuration the harness passed, seeds
+    ``self.rng`` from cocotb's per-test seed (derived from ``COCOTB_RANDOM_SEED``, printed at
+    start-up) and logs it, and starts a 100 MHz clock on ``clk``."""
 
     PERIOD_NS = 10
 
-    def __init__(self, dut, cmd_layout, resp_layout):
+    def __init__(self, dut):
         from tb.harness import config_from_env
 
         self.dut = dut
         self.cfg = config_from_env()
-        self.cmd_layout = cmd_layout(self.cfg)
-        self.resp_layout = resp_layout(self.cfg)
         self.rng = random.Random(cocotb.RANDOM_SEED)
         dut._log.info("config %s, test seed %d (COCOTB_RANDOM_SEED=%s)", self.cfg.name,
                       cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED", "see start-up"))
         cocotb.start_soon(Clock(dut.clk, self.PERIOD_NS, unit="ns").start())
-        self.port = StreamPort(dut, dut.clk, self.PERIOD_NS)
-        self.count = 0
-        self.last_cycles = None
 
     async def reset(self):
         self.dut.rst.value = 1
@@ -143,6 +135,19 @@ class BlockTB:
             await RisingEdge(self.dut.clk)
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
+
+
+class BlockTB(ClockedTB):
+    """Common testbench of a block with one command/response stream pair and a golden model:
+    a :class:`ClockedTB` that drives ``cmd``/``resp`` through a :class:`StreamPort`."""
+
+    def __init__(self, dut, cmd_layout, resp_layout):
+        super().__init__(dut)
+        self.cmd_layout = cmd_layout(self.cfg)
+        self.resp_layout = resp_layout(self.cfg)
+        self.port = StreamPort(dut, dut.clk, self.PERIOD_NS)
+        self.count = 0
+        self.last_cycles = None
 
     async def transact(self, fields, resp_delay=0):
         """Send one command (payload ``fields``); return the unpacked response and its

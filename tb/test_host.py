@@ -8,12 +8,10 @@ both backends and every value they return must be equal. Seeds come from cocotb
 (``COCOTB_RANDOM_SEED``) and are logged.
 """
 
-import os
 import random
 
 import cocotb
 import pytest
-from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from hdl.config import preset
@@ -25,9 +23,8 @@ from hdl.wv_spec import WvOp, WvRunKind
 from sim import regs
 from sim.driver import BusError, Driver, ModelBackend, TileRequestError
 from sim.write_verify import WvCommand
-from tb.harness import config_from_env, run_cocotb, simulators
-
-PERIOD_NS = 10
+from tb.bus import ClockedTB
+from tb.harness import run_cocotb, simulators
 
 
 def chip_config():
@@ -49,29 +46,17 @@ def run_sync(coro):
     raise AssertionError("the model backend suspended")
 
 
-class ChipTB:
+class ChipTB(ClockedTB):
     def __init__(self, dut, pipelined=True):
         from tb.wb_backend import RtlBackend
 
-        self.dut = dut
-        self.cfg = config_from_env()
-        self.rng = random.Random(cocotb.RANDOM_SEED)
-        dut._log.info("config %s, test seed %d (COCOTB_RANDOM_SEED=%s)", self.cfg.name,
-                      cocotb.RANDOM_SEED, os.environ.get("COCOTB_RANDOM_SEED", "see start-up"))
-        cocotb.start_soon(Clock(dut.clk, PERIOD_NS, unit="ns").start())
+        super().__init__(dut)
         self.rtl = RtlBackend(dut, self.cfg, pipelined=pipelined)
         self.gold = ModelBackend(self.cfg)
         self.model = self.gold.model
         self.drv = Driver(self.rtl, self.cfg)
         self.mdrv = Driver(self.gold, self.cfg)
         self.accesses = 0
-
-    async def reset(self):
-        self.dut.rst.value = 1
-        for _ in range(2):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
 
     async def irq(self):
         await ReadOnly()
@@ -188,7 +173,7 @@ async def _random_traffic(dut, pipelined, n):
 @cocotb.test()
 async def cocotb_random_pipelined(dut):
     """Random register and SRAM traffic with byte selects, and ERR cases; STALL master."""
-    await _random_traffic(dut, True, int(os.environ.get("HOST_N", 400)))
+    await _random_traffic(dut, True, 400)
 
 
 @cocotb.test()
