@@ -39,7 +39,7 @@ demo: setup  ## Program a weight pattern, run MVMs on the RTL (Verilator) and th
 verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/
 	$(RUN) python -m scripts.generate --config $(CONFIG)
 
-docs: setup  ## Generate docs/registers.md, sw/include/rram_regs.h and sim/regs.py from hdl/regmap.py
+docs: setup  ## Generate docs/registers.md, sw/include/rram_regs.h and sim/regs.py from hdl/spec/regmap.py
 	$(RUN) python -m scripts.gen_regs
 
 lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the Python

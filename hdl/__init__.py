@@ -1,5 +1,6 @@
 """Amaranth gateware of the RRAM compute-in-memory chip.
 
-``hdl.config`` and ``hdl.opcodes`` are pure Python (the golden model imports them);
-everything else needs Amaranth.
+``hdl.spec`` is the pure-Python spec layer (standard library only) that the gateware and
+the golden model (``sim/``) both import; every other module here needs Amaranth and never
+imports ``sim`` (``docs/architecture.md``).
 """

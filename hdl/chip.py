@@ -1,7 +1,7 @@
 """The chip: the host node and one tile node per remaining mesh node on the NoC mesh.
 
 Its only ports are the host's Wishbone slave and interrupt (``hdl/host.py``); everything
-else happens in packets (``hdl/host_spec.py``, ``docs/host.md``).
+else happens in packets (``hdl/spec/host.py``, ``docs/host.md``).
 """
 
 from amaranth.hdl import Module
@@ -17,16 +17,25 @@ __all__ = ["Chip"]
 class Chip(wiring.Component):
     """Host node + W x H mesh + tiles.
 
+    Parameters
+    ----------
+    cfg : ChipConfig
+    images : dict of int to TileImage
+        Power-on memory contents of every tile node (``sim.images.chip_images``).
+
     Attributes
     ----------
     wb_* : the host's Wishbone B4 slave port
     irq : Out(1)
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, images):
+        missing = sorted(set(cfg.tiles) - set(images))
+        if missing:
+            raise ValueError(f"images: no TileImage for tile nodes {missing}")
         self._cfg = cfg
-        self._host = HostNode(cfg)          # checks the configuration first
-        self._tiles = {n: TileNode(cfg, n) for n in cfg.tiles}
+        self._host = HostNode(cfg)
+        self._tiles = {n: TileNode(cfg, n, images[n]) for n in cfg.tiles}
         super().__init__(wishbone_signature())
 
     def elaborate(self, platform):

@@ -19,67 +19,161 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.cellhash import CellHash, bell
-from hdl.opcodes import CrossbarOp
-from sim.cellhash import PURPOSE_EVENT, PURPOSE_RELAX, PURPOSE_STATIC
-from sim.crossbar import (
+from hdl.common import command_idle, layout, refusal, respond_state
+from hdl.spec.crossbar import (
     C2C_BELL,
     COMPLIANCE_BELL,
     GAIN_BELL,
     HRS_BELL,
+    PURPOSE_EVENT,
+    PURPOSE_RELAX,
+    PURPOSE_STATIC,
     READ_BELL,
     RELAX_BELL,
     STUCK_CMP,
     VTH_RESET_BELL,
     VTH_SET_BELL,
-    CrossbarModel,
+    CrossbarOp,
+    command_fields,
+    pair_current_bits,
+    refusal_rules,
+    response_fields,
 )
 
-__all__ = ["Crossbar", "crossbar_command_layout", "crossbar_response_layout"]
+__all__ = ["Crossbar", "CellDevice", "crossbar_command_layout", "crossbar_response_layout",
+           "pair_current_shape"]
 
 
 def crossbar_command_layout(cfg):
-    """Payload of the crossbar's command stream."""
-    a = cfg.array
-    return data.StructLayout({
-        "op": unsigned(3),          # CrossbarOp; 7 is refused
-        "row": unsigned(8),
-        "col": unsigned(8),
-        "v_line": unsigned(a.v_bits),  # V_D (SET), V_S (RESET) or V_read (READ)
-        "v_gate": unsigned(a.v_bits),
-        "width": unsigned(8),       # pulse width in cycles
-        "value": unsigned(16),      # LOAD conductance, RELAX strength
-        "bits": unsigned(a.rows),   # MVM input bit-plane, bit r drives row r
-    })
+    """Payload of the crossbar's command stream (``hdl.spec.crossbar.command_fields``)."""
+    return layout(command_fields(cfg))
 
 
 def crossbar_response_layout(cfg):
     """Payload of the crossbar's response stream."""
-    a = cfg.array
-    return data.StructLayout({
-        "error": unsigned(1),
-        "value": unsigned(a.g_bits + a.v_bits),  # READ current (20 nA LSB), PEEK conductance
-    })
+    return layout(response_fields(cfg))
 
 
 def pair_current_shape(cfg):
-    a = cfg.array
-    peak = a.rows * a.g_max * a.v_read_mvm
-    return signed(peak.bit_length() + 1)
+    return signed(pair_current_bits(cfg))
+
+
+def _clamp(v, lo, hi):
+    return Mux(v < lo, lo, Mux(v > hi, hi, v))
+
+
+class CellDevice(wiring.Component):
+    """The device model of one cell, combinational: what each operation does to its
+    conductance, given the cell's static hash (device-to-device parameters) and event hash
+    (cycle-to-cycle noise). The equations are ``docs/crossbar.md``'s; ``sim/crossbar.py``
+    is their numpy twin.
+
+    Attributes
+    ----------
+    g, formed : In
+        The cell's conductance code and "formed" flag.
+    v_line, v_gate, width, strength : In
+        The command's line and gate voltage codes, pulse width and RELAX strength.
+    static_hash, event_hash : In(64)
+    stuck : Out(1)
+        The cell is stuck (it never moves).
+    set_g, set_moves : Out
+        Conductance after a SET pulse, and whether the pulse was effective (forms the cell).
+    reset_g : Out
+        Conductance after a RESET pulse.
+    read_g : Out
+        Conductance a verify read sees (read noise).
+    relax_g : Out
+        Conductance after a relax/anneal step.
+    """
+
+    def __init__(self, cfg):
+        self._cfg = cfg
+        a = cfg.array
+        gb, vb = a.g_bits, a.v_bits
+        super().__init__({
+            "g": In(gb), "formed": In(1), "v_line": In(vb), "v_gate": In(vb),
+            "width": In(8), "strength": In(8), "static_hash": In(64), "event_hash": In(64),
+            "stuck": Out(1), "set_g": Out(gb), "set_moves": Out(1), "reset_g": Out(gb),
+            "read_g": Out(gb), "relax_g": Out(gb),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        a, d = self._cfg.array, self._cfg.device
+        s, h, g = self.static_hash, self.event_hash, self.g
+
+        def spread(hash_, lsb, scale):
+            return (bell(hash_[lsb:lsb + 16]) * scale) >> 4
+
+        if d.stuck_rate_q14:
+            stuck = s[STUCK_CMP[0]:STUCK_CMP[0] + STUCK_CMP[1]] < d.stuck_rate_q14
+        else:
+            stuck = Const(0)  # no stuck cells: no comparator
+        gain_dev = spread(s, GAIN_BELL, d.gain_spread)
+        noise = spread(h, C2C_BELL, d.c2c_noise)
+
+        # SET: overdrive above the (virgin-raised) threshold grows g toward the compliance.
+        vth_set = (d.vth_set + spread(s, VTH_SET_BELL, d.vth_set_spread)
+                   + Mux(self.formed, 0, d.forming_offset))
+        od_set = self.v_line - vth_set
+        set_gain_raw = d.set_gain + gain_dev
+        set_gain = Mux(set_gain_raw < 0, 0, set_gain_raw)
+        set_step = ((od_set * set_gain * self.width) >> 4) + noise
+        vg_over = self.v_gate - d.compliance_vg0
+        g_lim_raw = (Mux(vg_over < 0, 0, vg_over) * d.compliance_slope) >> 2
+        g_lim = Mux(g_lim_raw > a.g_max, a.g_max, g_lim_raw)
+        if d.compliance_noise:
+            g_lim = _clamp(g_lim + spread(h, COMPLIANCE_BELL, d.compliance_noise), 0, a.g_max)
+        set_hi = Mux(g > g_lim, g, g_lim)
+        set_moves = (od_set > 0) & ~stuck
+
+        # RESET: overdrive above the threshold moves g down toward the HRS floor.
+        vth_reset = d.vth_reset + spread(s, VTH_RESET_BELL, d.vth_reset_spread)
+        od_reset = self.v_line - vth_reset
+        reset_gain_raw = d.reset_gain + gain_dev
+        reset_gain = Mux(reset_gain_raw < 0, 0, reset_gain_raw)
+        reset_step = ((od_reset * reset_gain * self.width) >> 4) + noise
+        if d.hrs_noise:
+            floor = _clamp(d.g_hrs + spread(h, HRS_BELL, d.hrs_noise), 0, a.g_max)
+        else:
+            floor = Const(d.g_hrs)
+        reset_lo = Mux(g < floor, g, floor)
+        reset_moves = (od_reset > 0) & ~stuck
+
+        # RELAX: a spread and a drift toward 0, scaled by the strength.
+        strength = self.strength
+        relaxed = (g + ((bell(h[RELAX_BELL:RELAX_BELL + 16]) * strength) >> 4)
+                   - ((g * (d.relax_drift * strength)) >> 12))
+
+        m.d.comb += [
+            self.stuck.eq(stuck),
+            self.set_moves.eq(set_moves),
+            self.set_g.eq(Mux(set_moves, _clamp(g + set_step, g, set_hi), g)),
+            self.reset_g.eq(Mux(reset_moves, _clamp(g - reset_step, reset_lo, g), g)),
+            self.read_g.eq(_clamp(g + spread(h, READ_BELL, d.read_noise), 0, a.g_max)),
+            self.relax_g.eq(Mux(stuck, g, _clamp(relaxed, 0, a.g_max))),
+        ]
+        return m
 
 
 class Crossbar(wiring.Component):
     """Behavioral crossbar of one tile.
 
     Commands arrive on ``cmd`` one at a time; each gets exactly one response on ``resp``.
-    A refused command (unknown opcode, row/column outside the array, voltage above its limit,
-    pulse width 0 or above ``pulse_width_max``, LOAD value above ``g_max``, RELAX strength
-    above 255) answers ``error = 1`` one cycle after it is accepted and changes nothing.
+    A command its op's rule in ``hdl.spec.crossbar.refusal_rules`` refuses (unknown opcode,
+    row/column outside the array, voltage above its limit, pulse width 0 or above
+    ``pulse_width_max``, LOAD value above ``g_max``, RELAX strength above 255) answers
+    ``error = 1`` one cycle after it is accepted and changes nothing.
 
     Parameters
     ----------
     cfg : ChipConfig
     tile : int
         Node index of the tile (keys the hash, so each tile has its own devices).
+    conductance : rows x cols ints
+        Power-on conductance codes (``TileImage.conductance``, from the golden model: stuck
+        cells start at their stuck value).
 
     Attributes
     ----------
@@ -89,11 +183,15 @@ class Crossbar(wiring.Component):
         ``I(2p) - I(2p+1)`` of the last MVM, in 20 nA units; updated when its response is sent.
     """
 
-    def __init__(self, cfg, tile=1):
+    def __init__(self, cfg, tile, conductance):
         if not isinstance(tile, int) or not 0 <= tile < 256:
             raise ValueError(f"tile = {tile!r}: must be an integer in 0..255")
+        a = cfg.array
+        if len(conductance) != a.rows or any(len(r) != a.cols for r in conductance):
+            raise ValueError(f"conductance: must be {a.rows} x {a.cols} codes")
         self._cfg = cfg
         self._tile = tile
+        self._conductance = conductance
         super().__init__({
             "cmd": In(stream.Signature(crossbar_command_layout(cfg))),
             "resp": Out(stream.Signature(crossbar_response_layout(cfg))),
@@ -108,28 +206,31 @@ class Crossbar(wiring.Component):
     def tile(self):
         return self._tile
 
+    def _memories(self, m):
+        """The conductance memory (a row per word, so an MVM reads a row per cycle; a cell
+        is written through a ``g_bits``-granular enable) and the per-cell event memory
+        (event counter and "formed" flag). Returns their read and write ports."""
+        a, d = self._cfg.array, self._cfg.device
+        rows, cols, gb, eb = a.rows, a.cols, a.g_bits, a.event_bits
+        g_init = [sum(int(g) << (c * gb) for c, g in enumerate(row)) for row in self._conductance]
+        formed0 = int(d.forming_offset == 0)
+        m.submodules.g_mem = g_mem = Memory(
+            shape=unsigned(cols * gb), depth=rows, init=g_init)
+        m.submodules.event_mem = event_mem = Memory(
+            shape=unsigned(eb + 1), depth=rows * cols, init=[formed0 << eb] * (rows * cols))
+        return (g_mem.read_port(), g_mem.write_port(granularity=gb),
+                event_mem.read_port(), event_mem.write_port())
+
     def elaborate(self, platform):
         m = Module()
         cfg, a, d = self._cfg, self._cfg.array, self._cfg.device
         rows, cols, gb, eb = a.rows, a.cols, a.g_bits, a.event_bits
 
         # -- submodules ----------------------------------------------------------------------
-        power_on = CrossbarModel(cfg, self._tile)
-        g_init = [
-            sum(int(power_on.g[r, c]) << (c * gb) for c in range(cols)) for r in range(rows)
-        ]
-        formed0 = int(d.forming_offset == 0)
-        m.submodules.g_mem = g_mem = Memory(
-            shape=unsigned(cols * gb), depth=rows, init=g_init)
-        m.submodules.event_mem = event_mem = Memory(
-            shape=unsigned(eb + 1), depth=rows * cols, init=[formed0 << eb] * (rows * cols))
-        g_rd = g_mem.read_port()
-        g_wr = g_mem.write_port(granularity=gb)
-        ev_rd = event_mem.read_port()
-        ev_wr = event_mem.write_port()
-
+        g_rd, g_wr, ev_rd, ev_wr = self._memories(m)
         m.submodules.hash_static = hash_s = CellHash(cfg)
         m.submodules.hash_event = hash_e = CellHash(cfg)
+        m.submodules.device = dev = CellDevice(cfg)
 
         # -- state ---------------------------------------------------------------------------
         cmd_q = Signal(crossbar_command_layout(cfg))
@@ -142,34 +243,11 @@ class Crossbar(wiring.Component):
         error = Signal()
         anneals = Signal(32)
         pulse_left = Signal(8)
-        mvm_row = Signal(range(rows + 1))
-        mvm_bits = Signal(rows)
-        mvm_bit_d = Signal()
-        acc_shape = signed((rows * a.g_max).bit_length() + 1)
-        acc = Signal(data.ArrayLayout(acc_shape, a.pairs))
         last_cell = (cmd_q.row == rows - 1) & (cmd_q.col == cols - 1)
 
         # -- command check (combinational, on the incoming payload) --------------------------
         p = self.cmd.payload
-        in_array = (p.row < rows) & (p.col < cols)
-        refused = Signal()
-        with m.Switch(p.op):
-            with m.Case(CrossbarOp.SET, CrossbarOp.RESET):
-                m.d.comb += refused.eq(
-                    ~in_array | (p.v_line > a.v_max) | (p.v_gate > a.v_max)
-                    | (p.width == 0) | (p.width > a.pulse_width_max))
-            with m.Case(CrossbarOp.READ):
-                m.d.comb += refused.eq(~in_array | (p.v_line > a.v_read_max))
-            with m.Case(CrossbarOp.LOAD):
-                m.d.comb += refused.eq(~in_array | (p.value > a.g_max))
-            with m.Case(CrossbarOp.PEEK):
-                m.d.comb += refused.eq(~in_array)
-            with m.Case(CrossbarOp.MVM):
-                m.d.comb += refused.eq(0)
-            with m.Case(CrossbarOp.RELAX):
-                m.d.comb += refused.eq(p.value > 255)
-            with m.Default():
-                m.d.comb += refused.eq(1)
+        refused = refusal(m, refusal_rules(cfg), p)
 
         # -- memory addressing ---------------------------------------------------------------
         cell_index = cmd_q.row * cols + cmd_q.col
@@ -183,7 +261,7 @@ class Crossbar(wiring.Component):
             ev_wr.data.eq(Cat((event + 1)[:eb], formed_new)),
         ]
 
-        # -- hash keys -----------------------------------------------------------------------
+        # -- hash keys and the device model --------------------------------------------------
         cell_key = (self._tile << 16) | (cmd_q.row << 8) | cmd_q.col
         is_relax = cmd_q.op == CrossbarOp.RELAX
         m.d.comb += [
@@ -191,98 +269,25 @@ class Crossbar(wiring.Component):
             hash_s.y0.eq(0),
             hash_e.x0.eq(Mux(is_relax, PURPOSE_RELAX << 24, PURPOSE_EVENT << 24) | cell_key),
             hash_e.y0.eq(Mux(is_relax, anneals, ev_rd.data[:eb])),
-        ]
-
-        # -- device model (combinational, evaluated when both hashes are done) ---------------
-        s = hash_s.out
-        h = hash_e.out
-        if d.stuck_rate_q14:
-            stuck = s[STUCK_CMP[0]:STUCK_CMP[0] + STUCK_CMP[1]] < d.stuck_rate_q14
-        else:
-            stuck = Const(0)  # no stuck cells: no comparator
-        gain_dev = (bell(s[GAIN_BELL:GAIN_BELL + 16]) * d.gain_spread) >> 4
-        noise = (bell(h[C2C_BELL:C2C_BELL + 16]) * d.c2c_noise) >> 4
-
-        def clamp(v, lo, hi):
-            return Mux(v < lo, lo, Mux(v > hi, hi, v))
-
-        # SET: overdrive above the (virgin-raised) threshold grows g toward the compliance.
-        vth_set = (d.vth_set + ((bell(s[VTH_SET_BELL:VTH_SET_BELL + 16]) * d.vth_set_spread) >> 4)
-                   + Mux(formed, 0, d.forming_offset))
-        od_set = cmd_q.v_line - vth_set
-        set_gain_raw = d.set_gain + gain_dev
-        set_gain = Mux(set_gain_raw < 0, 0, set_gain_raw)
-        set_step = ((od_set * set_gain * cmd_q.width) >> 4) + noise
-        vg_over = cmd_q.v_gate - d.compliance_vg0
-        g_lim_raw = (Mux(vg_over < 0, 0, vg_over) * d.compliance_slope) >> 2
-        g_lim_det = Mux(g_lim_raw > a.g_max, a.g_max, g_lim_raw)
-        if d.compliance_noise:
-            g_lim = clamp(g_lim_det + (
-                (bell(h[COMPLIANCE_BELL:COMPLIANCE_BELL + 16]) * d.compliance_noise) >> 4),
-                0, a.g_max)
-        else:
-            g_lim = g_lim_det
-        set_hi = Mux(g_cell > g_lim, g_cell, g_lim)
-        set_moves = (od_set > 0) & ~stuck
-        g_after_set = Mux(set_moves, clamp(g_cell + set_step, g_cell, set_hi), g_cell)
-
-        # RESET: overdrive above the threshold moves g down toward the HRS floor.
-        vth_reset = d.vth_reset + (
-            (bell(s[VTH_RESET_BELL:VTH_RESET_BELL + 16]) * d.vth_reset_spread) >> 4)
-        od_reset = cmd_q.v_line - vth_reset
-        reset_gain_raw = d.reset_gain + gain_dev
-        reset_gain = Mux(reset_gain_raw < 0, 0, reset_gain_raw)
-        reset_step = ((od_reset * reset_gain * cmd_q.width) >> 4) + noise
-        if d.hrs_noise:
-            floor = clamp(d.g_hrs + ((bell(h[HRS_BELL:HRS_BELL + 16]) * d.hrs_noise) >> 4),
-                          0, a.g_max)
-        else:
-            floor = Const(d.g_hrs)
-        reset_lo = Mux(g_cell < floor, g_cell, floor)
-        reset_moves = (od_reset > 0) & ~stuck
-        g_after_reset = Mux(reset_moves, clamp(g_cell - reset_step, reset_lo, g_cell), g_cell)
-
-        # READ with read noise.
-        g_seen = clamp(g_cell + ((bell(h[READ_BELL:READ_BELL + 16]) * d.read_noise) >> 4),
-                       0, a.g_max)
-
-        # RELAX: a spread and a drift toward 0, scaled by the strength.
-        strength = cmd_q.value[:8]
-        relaxed = (g_cell + ((bell(h[RELAX_BELL:RELAX_BELL + 16]) * strength) >> 4)
-                   - ((g_cell * (d.relax_drift * strength)) >> 12))
-        g_after_relax = Mux(stuck, g_cell, clamp(relaxed, 0, a.g_max))
-
-        g_after_load = Mux(stuck, g_cell, cmd_q.value[:gb])
-
-        # -- control -------------------------------------------------------------------------
-        m.d.comb += [
+            dev.g.eq(g_cell), dev.formed.eq(formed),
+            dev.v_line.eq(cmd_q.v_line), dev.v_gate.eq(cmd_q.v_gate),
+            dev.width.eq(cmd_q.width), dev.strength.eq(cmd_q.value[:8]),
+            dev.static_hash.eq(hash_s.out), dev.event_hash.eq(hash_e.out),
             self.resp.payload.error.eq(error),
             self.resp.payload.value.eq(result),
         ]
 
+        # -- control -------------------------------------------------------------------------
+        mvm = _MvmRows(m, cfg, g_rd, self.pair_current)
         with m.FSM(name="crossbar_fsm"):
-            with m.State("Idle"):
-                m.d.comb += self.cmd.ready.eq(1)
-                with m.If(self.cmd.valid):
-                    m.d.sync += [
-                        cmd_q.eq(p),
-                        error.eq(refused),
-                        result.eq(0),
-                        mvm_bits.eq(p.bits),
-                        mvm_row.eq(0),
-                        mvm_bit_d.eq(0),
-                    ]
-                    for pair in range(a.pairs):
-                        m.d.sync += acc[pair].eq(0)
-                    with m.If(refused):
-                        m.next = "Respond"
-                    with m.Elif(p.op == CrossbarOp.MVM):
-                        m.next = "MVM-Rows"
-                    with m.Elif(p.op == CrossbarOp.RELAX):
+            accept = [cmd_q.eq(p), error.eq(refused), result.eq(0)] + mvm.start(p.bits)
+            with command_idle(m, self.cmd, latch=accept, refused=refused):
+                with m.If(p.op == CrossbarOp.MVM):
+                    m.next = "MVM-Rows"
+                with m.Else():
+                    with m.If(p.op == CrossbarOp.RELAX):  # RELAX walks every cell from (0, 0)
                         m.d.sync += [cmd_q.row.eq(0), cmd_q.col.eq(0)]
-                        m.next = "Fetch"
-                    with m.Else():
-                        m.next = "Fetch"
+                    m.next = "Fetch"
 
             with m.State("Fetch"):
                 # The memories' read ports see the cell address this cycle; data comes next.
@@ -317,19 +322,20 @@ class Crossbar(wiring.Component):
                     m.d.sync += pulse_left.eq(cmd_q.width)
                     with m.Switch(cmd_q.op):
                         with m.Case(CrossbarOp.SET):
-                            m.d.sync += [g_new.eq(g_after_set), formed_new.eq(formed | set_moves)]
+                            m.d.sync += [g_new.eq(dev.set_g),
+                                         formed_new.eq(formed | dev.set_moves)]
                             m.next = "Pulse"
                         with m.Case(CrossbarOp.RESET):
-                            m.d.sync += g_new.eq(g_after_reset)
+                            m.d.sync += g_new.eq(dev.reset_g)
                             m.next = "Pulse"
                         with m.Case(CrossbarOp.READ):
-                            m.d.sync += [g_new.eq(g_cell), result.eq(g_seen * cmd_q.v_line)]
+                            m.d.sync += [g_new.eq(g_cell), result.eq(dev.read_g * cmd_q.v_line)]
                             m.next = "Write"
                         with m.Case(CrossbarOp.RELAX):
-                            m.d.sync += g_new.eq(g_after_relax)
+                            m.d.sync += g_new.eq(dev.relax_g)
                             m.next = "Write"
                         with m.Default():  # LOAD
-                            m.d.sync += g_new.eq(g_after_load)
+                            m.d.sync += g_new.eq(Mux(dev.stuck, g_cell, cmd_q.value[:gb]))
                             m.next = "Write"
 
             with m.State("Pulse"):
@@ -355,32 +361,61 @@ class Crossbar(wiring.Component):
                     m.next = "Fetch"
 
             with m.State("MVM-Rows"):
-                # Cycle i presents row i; row i-1's word arrives and is accumulated.
-                m.d.comb += g_rd.addr.eq(mvm_row)
-                m.d.sync += [
-                    mvm_row.eq(mvm_row + 1),
-                    mvm_bit_d.eq(mvm_bits[0]),
-                    mvm_bits.eq(mvm_bits >> 1),
-                ]
-                with m.If(mvm_row != 0):
-                    for pair in range(a.pairs):
-                        g_pos = row_word.word_select(2 * pair, gb)
-                        g_neg = row_word.word_select(2 * pair + 1, gb)
-                        m.d.sync += acc[pair].eq(acc[pair] + Mux(mvm_bit_d, g_pos - g_neg, 0))
-                with m.If(mvm_row == rows):
+                with m.If(mvm.rows()):
                     m.next = "MVM-Scale"
 
             with m.State("MVM-Scale"):
-                for pair in range(a.pairs):
-                    m.d.sync += self.pair_current[pair].eq(_times_const(acc[pair], a.v_read_mvm))
+                mvm.scale()
                 m.next = "Respond"
 
-            with m.State("Respond"):
-                m.d.comb += self.resp.valid.eq(1)
-                with m.If(self.resp.ready):
-                    m.next = "Idle"
+            respond_state(m, self.resp)
 
         return m
+
+
+class _MvmRows:
+    """The MVM read of one bit-plane: one row per cycle from the row-wide memory, the
+    differential pairs accumulated, then scaled by the read voltage
+    (``hdl.spec.crossbar.latency``: ``rows + 3`` cycles)."""
+
+    def __init__(self, m, cfg, g_rd, pair_current):
+        a = cfg.array
+        self._m, self._a, self._g_rd, self._out = m, a, g_rd, pair_current
+        self.row = Signal(range(a.rows + 1), name="mvm_row")
+        self.bits = Signal(a.rows, name="mvm_bits")
+        self.bit_d = Signal(name="mvm_bit_d")
+        acc_shape = signed((a.rows * a.g_max).bit_length() + 1)
+        self.acc = Signal(data.ArrayLayout(acc_shape, a.pairs), name="acc")
+
+    def start(self, bits):
+        """Sync statements that load a command's plane (on every accepted command)."""
+        return ([self.bits.eq(bits), self.row.eq(0), self.bit_d.eq(0)]
+                + [self.acc[p].eq(0) for p in range(self._a.pairs)])
+
+    def rows(self):
+        """Cycle i presents row i; row i-1's word arrives and is accumulated. Returns the
+        "last row presented" condition."""
+        m, a, gb = self._m, self._a, self._a.g_bits
+        row_word = self._g_rd.data
+        m.d.comb += self._g_rd.addr.eq(self.row)
+        m.d.sync += [
+            self.row.eq(self.row + 1),
+            self.bit_d.eq(self.bits[0]),
+            self.bits.eq(self.bits >> 1),
+        ]
+        with m.If(self.row != 0):
+            for pair in range(a.pairs):
+                g_pos = row_word.word_select(2 * pair, gb)
+                g_neg = row_word.word_select(2 * pair + 1, gb)
+                m.d.sync += self.acc[pair].eq(
+                    self.acc[pair] + Mux(self.bit_d, g_pos - g_neg, 0))
+        return self.row == a.rows
+
+    def scale(self):
+        """Sync: the pair currents ``acc * v_read_mvm``."""
+        for pair in range(self._a.pairs):
+            self._m.d.sync += self._out[pair].eq(_times_const(self.acc[pair],
+                                                              self._a.v_read_mvm))
 
 
 def _times_const(value, k):

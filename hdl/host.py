@@ -1,7 +1,7 @@
 """Host node: a Wishbone B4 slave in front of the network (DESIGN section 8).
 
-The memory map is ``hdl/regmap.py`` (generated into ``docs/registers.md``); the protocol
-constants are ``hdl/host_spec.py``; ``docs/host.md`` has the timing.
+The memory map is ``hdl/spec/regmap.py`` (generated into ``docs/registers.md``); the protocol
+constants are ``hdl/spec/host.py``; ``docs/host.md`` has the timing.
 
 Bus timing. One access is in flight at a time. An access is taken in the cycle
 ``CYC & STB & !STALL``; simple accesses (registers, the SRAM, errors) end with ACK or ERR in
@@ -19,7 +19,8 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hdl.host_spec import (
+from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, head_layout, stream
+from hdl.spec.host import (
     RESPONSE_WORDS,
     WINDOW_TAG,
     BusCause,
@@ -27,9 +28,8 @@ from hdl.host_spec import (
     check_host_config,
     config_words,
 )
-from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, head_layout, stream
-from hdl.noc_format import MsgType, node_xy
-from hdl.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
+from hdl.spec.noc import MsgType, node_xy
+from hdl.spec.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
 
 __all__ = ["HostNode", "wishbone_signature"]
 

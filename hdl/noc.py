@@ -23,8 +23,18 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hdl.noc_format import COORD_BITS, FlitKind, MsgType, flit_fields, head_fields
-from sim.noc import EAST, LOCAL, NORTH, SOUTH, WEST
+from hdl.spec.noc import (
+    COORD_BITS,
+    EAST,
+    LOCAL,
+    NORTH,
+    SOUTH,
+    WEST,
+    FlitKind,
+    MsgType,
+    flit_fields,
+    head_fields,
+)
 
 __all__ = [
     "flit_layout",
@@ -40,13 +50,13 @@ __all__ = [
 
 
 def flit_layout(cfg):
-    """One flit: ``kind`` (:class:`FlitKind`) and ``payload``; from ``hdl/noc_format.py``."""
+    """One flit: ``kind`` (:class:`FlitKind`) and ``payload``; from ``hdl/spec/noc.py``."""
     shapes = {"kind": FlitKind}
     return data.StructLayout({n: shapes.get(n, unsigned(w)) for n, w in flit_fields(cfg)})
 
 
 def head_layout(cfg):
-    """The payload of a head or single flit; from ``hdl/noc_format.py``."""
+    """The payload of a head or single flit; from ``hdl/spec/noc.py``."""
     shapes = {"mtype": MsgType}
     return data.StructLayout({n: shapes.get(n, unsigned(w)) for n, w in head_fields(cfg)})
 

@@ -27,8 +27,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.crossbar import Crossbar
-from hdl.opcodes import CrossbarOp
-from hdl.tile_spec import (
+from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.tile import (
     TILE_COUNTERS,
     TILE_FIELDS,
     Activation,
@@ -41,8 +41,8 @@ from hdl.tile_spec import (
     field_limits,
     pair_current_bits,
 )
+from hdl.spec.write_verify import WvOp
 from hdl.write_verify import WriteVerifyEngine, wv_command_layout
-from hdl.wv_spec import WvOp
 
 __all__ = ["Tile", "tile_command_layout", "tile_response_layout", "tile_output_layout"]
 
@@ -88,11 +88,13 @@ class Tile(wiring.Component):
     cfg : ChipConfig
     tile : int
         Node index (keys the crossbar's device hash).
+    image : TileImage
+        Power-on memory contents (from ``sim.images.tile_image``).
 
     Attributes
     ----------
     cmd : In(stream.Signature(tile_command_layout(cfg)))
-        Commands (``hdl.tile_spec.TileOp``); one response each on ``resp``.
+        Commands (``hdl.spec.tile.TileOp``); one response each on ``resp``.
     resp : Out(stream.Signature(tile_response_layout(cfg)))
     out : Out(stream.Signature(tile_output_layout(cfg)))
         MVM results, in pair order; back-pressure stalls the output unit.
@@ -102,11 +104,12 @@ class Tile(wiring.Component):
         A command has been answered with an error (``LAST_ERROR`` counter is not 0).
     """
 
-    def __init__(self, cfg, tile=1):
+    def __init__(self, cfg, tile, image):
         if not isinstance(tile, int) or not 0 <= tile < 256:
             raise ValueError(f"tile = {tile!r}: must be an integer in 0..255")
         self._cfg = cfg
         self._tile = tile
+        self._image = image.check(cfg)
         super().__init__({
             "cmd": In(stream.Signature(tile_command_layout(cfg))),
             "resp": Out(stream.Signature(tile_response_layout(cfg))),
@@ -134,8 +137,9 @@ class Tile(wiring.Component):
         pb = t.psum_bits
 
         # -- submodules ----------------------------------------------------------------------
-        m.submodules.engine = engine = WriteVerifyEngine(cfg)
-        m.submodules.crossbar = xbar = Crossbar(cfg, self._tile)
+        image = self._image
+        m.submodules.engine = engine = WriteVerifyEngine(cfg, image.register_sets)
+        m.submodules.crossbar = xbar = Crossbar(cfg, self._tile, image.conductance)
         m.submodules.bias_mem = bias_mem = Memory(shape=signed(t.bias_bits), depth=pairs,
                                                   init=[])
         m.submodules.psum_mem = psum_mem = Memory(shape=signed(pb), depth=pairs, init=[])

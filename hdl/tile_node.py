@@ -2,7 +2,7 @@
 
 The NI turns request packets into tile commands and answers each request with one 3-flit
 response packet to its source; it turns the MVM outputs into ACTIVATIONS / PARTIAL_SUMS
-packets. The protocol is in ``hdl/host_spec.py`` and ``docs/host.md``.
+packets. The protocol is in ``hdl/spec/host.py`` and ``docs/host.md``.
 
 * One request at a time, in arrival order. A request's body words are taken as they are
   used, so a BUF_WRITE streams into the tile without a buffer.
@@ -21,7 +21,8 @@ from amaranth.hdl import Array, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hdl.host_spec import (
+from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, stream
+from hdl.spec.host import (
     BUFFER_OPS,
     RESPONSE_WORDS,
     TILE_COUNTER_BASE,
@@ -35,18 +36,23 @@ from hdl.host_spec import (
     wv_fields,
     wv_words,
 )
-from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, stream
-from hdl.noc_format import MsgType, node_xy
+from hdl.spec.noc import MsgType, node_xy
+from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp, field_defaults
 from hdl.tile import Tile
-from hdl.tile_spec import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp, field_defaults
 from hdl.write_verify import wv_command_layout
 
 __all__ = ["TileNode"]
 
-_STREAM_OPS = {MsgType.BUF_WRITE, MsgType.ACTIVATIONS, MsgType.PARTIAL_SUMS}
-
 class TileNode(wiring.Component):
     """Tile plus NI at mesh node ``node``.
+
+    Parameters
+    ----------
+    cfg : ChipConfig
+    node : int
+        Mesh node of the tile.
+    image : TileImage
+        Power-on memory contents of the tile (from ``sim.images.tile_image``).
 
     Attributes
     ----------
@@ -56,14 +62,14 @@ class TileNode(wiring.Component):
         To the mesh's inject port of this node.
     """
 
-    def __init__(self, cfg, node):
+    def __init__(self, cfg, node, image):
         check_host_config(cfg)
         if node not in cfg.tiles:
             raise ValueError(f"node = {node!r}: not a tile node of this mesh ({cfg.tiles})")
         names = [n for n, _ in wv_fields(cfg)]
         if names != list(wv_command_layout(cfg).members):
             raise AssertionError("host_spec.wv_fields is out of step with wv_command_layout")
-        self._cfg, self._node = cfg, node
+        self._cfg, self._node, self._image = cfg, node, image
         super().__init__({
             "flits_in": In(stream.Signature(flit_layout(cfg))),
             "flits_out": Out(stream.Signature(flit_layout(cfg))),
@@ -78,7 +84,7 @@ class TileNode(wiring.Component):
         nwv = wv_words(cfg)
         defaults = field_defaults(cfg)
 
-        m.submodules.tile = tile = Tile(cfg, node)
+        m.submodules.tile = tile = Tile(cfg, node, self._image)
         m.submodules.depack = dep = NocDepacketizer(cfg)
         m.submodules.pack = pk = NocPacketizer(cfg, x, y)
         wiring.connect(m, wiring.flipped(self.flits_in), dep.flits)

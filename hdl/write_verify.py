@@ -2,10 +2,11 @@
 
 The engine is a crossbar master: it sends one crossbar command at a time and waits for the
 response. Every cell gets a verify read after every pulse; the register set chosen by the
-cell's target decides the algorithm (M-ISPVA, window, IGVVA, forming) and the ramps. Host
-commands (``hdl/wv_spec.py``: ``WvOp``) write register sets and targets, start runs and read
-results, the pulses histogram, the fail list and counters. ``sim/write_verify.py`` is the
-bit- and cycle-exact golden model; ``docs/write_verify.md`` describes the algorithms.
+cell's target decides the algorithm (M-ISPVA, window, IGVVA, forming) and the ramps.
+Host commands (``hdl/spec/write_verify.py``: ``WvOp``) write register sets and targets, start
+runs and read results, the pulses histogram, the fail list and counters.
+``sim/write_verify.py`` is the bit- and cycle-exact golden model; ``docs/write_verify.md``
+describes the algorithms.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
@@ -14,12 +15,13 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.crossbar import Crossbar, crossbar_command_layout, crossbar_response_layout
-from hdl.opcodes import CrossbarOp
-from hdl.wv_spec import (
+from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.write_verify import (
     FIELD_LIMITS,
     LOOP_DIMS,
     ORDER_RULES,
     WV_FIELDS,
+    WV_SETS,
     LoopOrder,
     WvAlgorithm,
     WvError,
@@ -27,7 +29,6 @@ from hdl.wv_spec import (
     WvOp,
     WvRunKind,
 )
-from sim.write_verify import WV_SETS, default_register_sets
 
 __all__ = ["WriteVerifyEngine", "WriteVerifyUnit", "wv_command_layout", "wv_response_layout"]
 
@@ -76,6 +77,8 @@ class WriteVerifyEngine(wiring.Component):
     Parameters
     ----------
     cfg : ChipConfig
+    register_sets : WV_SETS x WV_FIELDS ints
+        Power-on register sets (``TileImage.register_sets``, from the golden model).
 
     Attributes
     ----------
@@ -90,8 +93,11 @@ class WriteVerifyEngine(wiring.Component):
         A run is in progress.
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, register_sets):
         self._cfg = cfg
+        if len(register_sets) != WV_SETS or any(len(s) != WV_FIELDS for s in register_sets):
+            raise ValueError(f"register_sets: must be {WV_SETS} x {WV_FIELDS} fields")
+        self._register_sets = register_sets
         super().__init__({
             "cmd": In(stream.Signature(wv_command_layout(cfg))),
             "resp": Out(stream.Signature(wv_response_layout(cfg))),
@@ -112,8 +118,8 @@ class WriteVerifyEngine(wiring.Component):
         cur_w = a.g_bits + a.v_bits
 
         # -- memories ------------------------------------------------------------------------
-        defaults = default_register_sets(cfg)
-        set_init = [sum(int(defaults[s, f]) << (16 * f) for f in range(WV_FIELDS))
+        defaults = self._register_sets
+        set_init = [sum(int(defaults[s][f]) << (16 * f) for f in range(WV_FIELDS))
                     for s in range(WV_SETS)]
         m.submodules.sets_mem = sets_mem = Memory(
             shape=unsigned(16 * WV_FIELDS), depth=WV_SETS, init=set_init)
@@ -568,15 +574,24 @@ class WriteVerifyEngine(wiring.Component):
 class WriteVerifyUnit(wiring.Component):
     """A write-verify engine wired to its crossbar: the block the tests and synthesis see.
 
+    Parameters
+    ----------
+    cfg : ChipConfig
+    tile : int
+        Node index (keys the crossbar's device hash).
+    image : TileImage
+        Power-on memory contents (from ``sim.images.tile_image``).
+
     Attributes
     ----------
     cmd, resp : the engine's host command and response streams.
     busy : Out(1)
     """
 
-    def __init__(self, cfg, tile=1):
+    def __init__(self, cfg, tile, image):
         self._cfg = cfg
         self._tile = tile
+        self._image = image.check(cfg)
         super().__init__({
             "cmd": In(stream.Signature(wv_command_layout(cfg))),
             "resp": Out(stream.Signature(wv_response_layout(cfg))),
@@ -585,8 +600,9 @@ class WriteVerifyUnit(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.engine = engine = WriteVerifyEngine(self._cfg)
-        m.submodules.crossbar = crossbar = Crossbar(self._cfg, self._tile)
+        image = self._image
+        m.submodules.engine = engine = WriteVerifyEngine(self._cfg, image.register_sets)
+        m.submodules.crossbar = crossbar = Crossbar(self._cfg, self._tile, image.conductance)
         wiring.connect(m, engine.xbar_cmd, crossbar.cmd)
         wiring.connect(m, crossbar.resp, engine.xbar_resp)
         wiring.connect(m, wiring.flipped(self.cmd), engine.cmd)

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from hdl.config import preset
-from hdl.noc_format import MsgType, make_packet
+from hdl.spec.config import preset
+from hdl.spec.noc import MsgType, make_packet
 from scripts.bench_report import REPORT, merge_section
 from sim.noc import NocModel
 from sim.noc_traffic import hotspot_dest, make_schedule, uniform_dest

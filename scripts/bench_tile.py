@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from hdl.config import preset
-from hdl.tile_spec import TileField, TileOp, adc_schedule
+from hdl.spec.config import preset
+from hdl.spec.tile import TileField, TileOp, adc_schedule
 from scripts.bench_report import REPORT, merge_section
 from sim.tile import TileCommand, TileModel, mvm_floor, mvm_latency
 

@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from hdl.config import ConfigError, preset
+from hdl.spec.config import ConfigError, preset
 from scripts.generate import ROOT, write_all
 from tb.demo_crossbar import REPORT
 from tb.harness import run_cocotb

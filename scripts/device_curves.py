@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from hdl.config import V_PER_CODE, preset  # noqa: E402
+from hdl.spec.config import V_PER_CODE, preset  # noqa: E402
 from scripts.generate import ROOT  # noqa: E402
 from sim.characterize import (  # noqa: E402
     reset_trajectory,

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 
-from hdl.config import preset
+from hdl.spec.config import preset
 from tb.formal.wv_harness import PROPERTIES, WriteVerifyProof, bounds
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from hdl.blocks import BLOCKS, generate_verilog
-from hdl.config import ConfigError, preset
+from hdl.spec.config import ConfigError, preset
+from scripts.blocks import BLOCKS, generate_verilog
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import argparse
 import subprocess
 import sys
 
-from hdl.config import ConfigError, preset
+from hdl.spec.config import ConfigError, preset
 from scripts.generate import ROOT, write_all
 
 WAIVERS = {

@@ -29,8 +29,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from hdl.config import UA_PER_CURRENT_LSB, preset  # noqa: E402
-from hdl.wv_spec import WvOp, WvRunKind  # noqa: E402
+from hdl.spec.config import UA_PER_CURRENT_LSB, preset  # noqa: E402
+from hdl.spec.write_verify import WvOp, WvRunKind  # noqa: E402
 from scripts.generate import ROOT  # noqa: E402
 from sim.crossbar import CrossbarModel  # noqa: E402
 from sim.host_program import MILO_LEVELS_US  # noqa: E402

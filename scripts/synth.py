@@ -16,8 +16,8 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 
-from hdl.blocks import BLOCKS, build_block
-from hdl.config import ConfigError, preset
+from hdl.spec.config import ConfigError, preset
+from scripts.blocks import BLOCKS, build_block
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,14 +17,10 @@ block is ``x = purpose << 24 | tile << 16 | row << 8 | col``, ``y = counter``; t
 
 import numpy as np
 
-__all__ = ["PURPOSE_STATIC", "PURPOSE_EVENT", "PURPOSE_RELAX", "cell_hash", "field", "bell"]
+__all__ = ["cell_hash", "field", "bell"]
 
-#: Device-to-device parameters: keyed with counter 0.
-PURPOSE_STATIC = 0
-#: Cycle-to-cycle pulse noise and read noise: keyed with the cell's event counter.
-PURPOSE_EVENT = 1
-#: Relax/anneal spread: keyed with the array's anneal count.
-PURPOSE_RELAX = 2
+# The hash's input purposes (PURPOSE_*) and the bit fields each device parameter takes from
+# its output are contracts with the gateware: ``hdl.spec.crossbar``.
 
 _M32 = np.uint64(0xFFFF_FFFF)
 

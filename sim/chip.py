@@ -1,7 +1,7 @@
 """Golden model of the whole chip as the host sees it: bus accesses in, values out.
 
 The host node's registers, queues, activation SRAM and remote-CSR window
-(``hdl/regmap.py``), the tile network interfaces (``hdl/host_spec.py``) and one
+(``hdl/spec/regmap.py``), the tile network interfaces (``hdl/spec/host.py``) and one
 :class:`~sim.tile.TileModel` per tile. It is transaction-level: a packet completed in the
 command queue is delivered, executed and answered at once. The RTL does the same work over
 many cycles, so the two agree at every point where the host has waited for what it asked
@@ -15,7 +15,7 @@ Pure numpy / Python; no Amaranth, no cocotb.
 
 from collections import deque
 
-from hdl.host_spec import (
+from hdl.spec.host import (
     BUFFER_OPS,
     RESPONSE_WORDS,
     TILE_COUNTER_BASE,
@@ -32,9 +32,9 @@ from hdl.host_spec import (
     wv_fields,
     wv_words,
 )
-from hdl.noc_format import MsgType, make_head, node_xy, parse_head
-from hdl.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
-from hdl.tile_spec import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp
+from hdl.spec.noc import MsgType, make_head, node_xy, parse_head
+from hdl.spec.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
+from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp
 from sim.tile import TileCommand, TileModel
 from sim.write_verify import WvCommand
 

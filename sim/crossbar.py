@@ -10,67 +10,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hdl.opcodes import CrossbarOp
-from sim.cellhash import PURPOSE_EVENT, PURPOSE_RELAX, PURPOSE_STATIC, bell, cell_hash, field
+from hdl.spec.crossbar import (
+    C2C_BELL,
+    COMPLIANCE_BELL,
+    GAIN_BELL,
+    HRS_BELL,
+    PURPOSE_EVENT,
+    PURPOSE_RELAX,
+    PURPOSE_STATIC,
+    READ_BELL,
+    RELAX_BELL,
+    STUCK_CMP,
+    STUCK_LRS,
+    VTH_RESET_BELL,
+    VTH_SET_BELL,
+    CrossbarOp,
+    latency,
+    refusal_rules,
+)
+from hdl.spec.rules import any_of
+from sim.cellhash import bell, cell_hash, field
 
-__all__ = ["CrossbarModel", "CrossbarCommand", "CrossbarResponse", "latency"]
-
-
-# -- bit fields of the static hash (device-to-device variation) ---------------------------------
-STUCK_CMP = (0, 14)  # stuck iff this field < stuck_rate_q14
-STUCK_LRS = 14  # stuck at LRS (1) or HRS (0)
-VTH_SET_BELL = 16
-VTH_RESET_BELL = 32
-GAIN_BELL = 48
-# -- bit fields of the event hash -------------------------------------------------------------
-C2C_BELL = 0
-READ_BELL = 16
-COMPLIANCE_BELL = 32
-HRS_BELL = 48
-# -- bit field of the relax hash --------------------------------------------------------------
-RELAX_BELL = 0
-
-
-def latency(cfg, op, width=1, error=False):
-    """Cycles from the cycle a command is accepted to the cycle its response is first valid.
-
-    ``N = cfg.hash_cycles``. A refused command answers after 1 cycle.
-
-    ========================  =================================
-    command                   cycles
-    ========================  =================================
-    SET, RESET                ``4 + N + width``
-    READ with read noise      ``4 + N``
-    READ without read noise   ``3``
-    LOAD                      ``4 + N``
-    PEEK                      ``3``
-    MVM                       ``rows + 3``
-    RELAX                     ``rows * cols * (N + 3) + 1``
-    ========================  =================================
-    """
-    n = cfg.hash_cycles
-    a = cfg.array
-    if error:
-        return 1
-    op = CrossbarOp(op)
-    if op in (CrossbarOp.SET, CrossbarOp.RESET):
-        return 4 + n + width
-    if op == CrossbarOp.READ:
-        return 4 + n if cfg.device.read_noise else 3
-    if op == CrossbarOp.LOAD:
-        return 4 + n
-    if op == CrossbarOp.PEEK:
-        return 3
-    if op == CrossbarOp.MVM:
-        return a.rows + 3
-    if op == CrossbarOp.RELAX:
-        return a.rows * a.cols * (n + 3) + 1
-    raise AssertionError(op)
+__all__ = ["CrossbarModel", "CrossbarCommand", "CrossbarResponse"]
 
 
 @dataclass(frozen=True)
 class CrossbarCommand:
-    """One command of the crossbar's command stream (fields as in ``hdl/crossbar.py``)."""
+    """One command of the crossbar's command stream (``hdl.spec.crossbar.command_fields``)."""
 
     op: int
     row: int = 0
@@ -269,29 +235,9 @@ class CrossbarModel:
     # -- one command, exactly as the RTL's command stream sees it ----------------------------
 
     def refuses(self, cmd):
-        """True if the RTL answers this command with an error (and changes nothing)."""
-        a = self.cfg.array
-        try:
-            op = CrossbarOp(cmd.op)
-        except ValueError:
-            return True
-        if op == CrossbarOp.MVM:
-            return False
-        if op == CrossbarOp.RELAX:
-            return cmd.value > 255
-        if not (cmd.row < a.rows and cmd.col < a.cols):
-            return True
-        if op in (CrossbarOp.SET, CrossbarOp.RESET):
-            return not (
-                cmd.v_line <= a.v_max
-                and cmd.v_gate <= a.v_max
-                and 1 <= cmd.width <= a.pulse_width_max
-            )
-        if op == CrossbarOp.READ:
-            return cmd.v_line > a.v_read_max
-        if op == CrossbarOp.LOAD:
-            return cmd.value > a.g_max
-        return False
+        """True if the RTL answers this command with an error (``hdl.spec.crossbar``)."""
+        rule = refusal_rules(self.cfg).get(cmd.op)
+        return rule is None or bool(any_of(rule(cmd)))
 
     def execute(self, cmd):
         """Apply one :class:`CrossbarCommand`; returns the :class:`CrossbarResponse`."""

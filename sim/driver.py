@@ -8,7 +8,7 @@ A program is an ``async`` function of a :class:`Driver`. The same program runs
 
 Both backends see exactly the same bus accesses (the driver never polls: it waits for the
 interrupt), so every value the program reads, counters included, must be equal.
-Register names and fields come from ``sim/regs.py``, generated from ``hdl/regmap.py``.
+Register names and fields come from ``sim/regs.py``, generated from ``hdl/spec/regmap.py``.
 
 Example::
 
@@ -23,7 +23,7 @@ Example::
 
 from dataclasses import dataclass
 
-from hdl.host_spec import (
+from hdl.spec.host import (
     HOST_ID,
     TILE_COUNTER_BASE,
     TILE_FIELD_BASE,
@@ -36,10 +36,10 @@ from hdl.host_spec import (
     pack_wv,
     unpack_info,
 )
-from hdl.noc_format import MsgType, make_head, node_xy, parse_head
-from hdl.regmap import HOST_COUNTERS
-from hdl.tile_spec import TileCounter, TileField
-from hdl.wv_spec import WvOp, WvRunKind
+from hdl.spec.noc import MsgType, make_head, node_xy, parse_head
+from hdl.spec.regmap import HOST_COUNTERS
+from hdl.spec.tile import TileCounter, TileField
+from hdl.spec.write_verify import WvOp, WvRunKind
 from sim import regs
 from sim.write_verify import WvCommand
 

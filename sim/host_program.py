@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hdl.opcodes import CrossbarOp
+from hdl.spec.crossbar import CrossbarOp
 from sim.crossbar import CrossbarCommand
 
 __all__ = [

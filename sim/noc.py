@@ -23,13 +23,9 @@ from collections import deque
 
 import numpy as np
 
-from hdl.noc_format import FlitKind, head_fields
+from hdl.spec.noc import EAST, LOCAL, NORTH, SOUTH, WEST, FlitKind, head_fields
 
-__all__ = ["LOCAL", "NORTH", "EAST", "SOUTH", "WEST", "PORT_NAMES", "NocModel", "xy_route"]
-
-#: Router port indices (input and output).
-LOCAL, NORTH, EAST, SOUTH, WEST = range(5)
-PORT_NAMES = ("local", "north", "east", "south", "west")
+__all__ = ["NocModel", "xy_route"]
 
 
 def xy_route(x, y, dest_x, dest_y):

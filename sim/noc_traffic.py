@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hdl.noc_format import FlitKind, MsgType, make_flit, make_head, make_packet, node_xy
+from hdl.spec.noc import FlitKind, MsgType, make_flit, make_head, make_packet, node_xy
 
 __all__ = [
     "Packet",

@@ -1,6 +1,6 @@
 """Host register map constants (stand-alone: no ``hdl`` imports).
 
-Generated from hdl/regmap.py by ``make docs`` (scripts/gen_regs.py): do not edit.
+Generated from hdl/spec/regmap.py by ``make docs`` (scripts/gen_regs.py): do not edit.
 ``docs/registers.md`` describes the registers.
 """
 
@@ -294,7 +294,7 @@ CAUSE_WINDOW_TIMEOUT = 10
 #: a received data packet wrote outside the SRAM (words dropped)
 CAUSE_ASRAM_RANGE = 11
 
-# NiError: Response error codes: the tile's own (``hdl.tile_spec.TileError``) and the NI's.
+# NiError: Response error codes: the tile's own (``hdl.spec.tile.TileError``) and the NI's.
 #: success
 NI_ERR_NONE = 0
 #: the tile refused the command's opcode

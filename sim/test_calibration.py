@@ -6,7 +6,7 @@ calibration target of the write-verify issue, for M-ISPVA, window and IGVVA.
 
 import pytest
 
-from hdl.config import preset
+from hdl.spec.config import preset
 from scripts.report_ispva import ALGORITHMS, program_array, summarize, targets
 
 

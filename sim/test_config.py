@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from hdl.config import PRESETS, ChipConfig, ConfigError, preset
+from hdl.spec.config import PRESETS, ChipConfig, ConfigError, preset
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -74,7 +74,7 @@ def test_config_is_frozen():
 
 def test_golden_model_imports_no_amaranth_or_cocotb():
     code = (
-        "import sys, sim.crossbar, sim.cellhash, hdl.config, hdl.opcodes\n"
+        "import sys, sim.crossbar, sim.cellhash, hdl.spec.config, hdl.spec.crossbar\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('amaranth', 'cocotb')]\n"
         "assert not bad, bad\n"
     )

@@ -7,11 +7,11 @@ to see them; ``python -m scripts.device_curves`` plots them).
 import numpy as np
 import pytest
 
-from hdl.config import V_PER_CODE, preset
-from hdl.opcodes import CrossbarOp
-from sim.cellhash import PURPOSE_STATIC, bell, cell_hash, field
+from hdl.spec.config import V_PER_CODE, preset
+from hdl.spec.crossbar import PURPOSE_STATIC, CrossbarOp, latency
+from sim.cellhash import bell, cell_hash, field
 from sim.characterize import reset_trajectory, set_saturation_vs_gate, set_step_vs_voltage
-from sim.crossbar import CrossbarCommand, CrossbarModel, latency
+from sim.crossbar import CrossbarCommand, CrossbarModel
 
 CFG = preset("default")
 

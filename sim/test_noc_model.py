@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from hdl.config import ConfigError, preset
-from hdl.noc_format import FlitKind, MsgType, make_flit, make_head, make_packet, parse_head
+from hdl.spec.config import ConfigError, preset
+from hdl.spec.noc import FlitKind, MsgType, make_flit, make_head, make_packet, parse_head
 from sim.noc import NocModel, xy_route
 from sim.noc_traffic import (
     bad_packet,

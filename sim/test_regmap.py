@@ -1,5 +1,5 @@
 """Register map: the generated files are current, the C header compiles, ``sim/regs.py`` agrees
-with ``hdl/regmap.py``, and no registers, regions or fields overlap."""
+with ``hdl/spec/regmap.py``, and no registers, regions or fields overlap."""
 
 import ast
 import shutil
@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from hdl import regmap
-from hdl.host_spec import HOST_ID, VERSION, WINDOW_TAG
+from hdl.spec import regmap
+from hdl.spec.host import HOST_ID, VERSION, WINDOW_TAG
 from scripts import gen_regs
 from scripts.gen_regs import ENUMS, OUTPUTS, ROOT
 from sim import regs
@@ -88,7 +88,7 @@ int main(void)
 
 @needs_gcc
 def test_c_header_values(tmp_path):
-    """Every constant of the header, checked against ``hdl/regmap.py`` by the compiler."""
+    """Every constant of the header, checked against ``hdl/spec/regmap.py`` by the compiler."""
     expect = {
         "RRAM_ADDR_BITS": regmap.ADDR_BITS,
         "RRAM_ID_VALUE": HOST_ID,

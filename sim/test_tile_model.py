@@ -5,8 +5,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from hdl.config import ConfigError, preset
-from hdl.tile_spec import TileCounter, TileError, TileField, TileOp, adc_schedule
+from hdl.spec.config import ConfigError, preset
+from hdl.spec.tile import TileCounter, TileError, TileField, TileOp, adc_schedule
 from sim.tile import TileCommand, TileModel, mvm_floor, mvm_latency, requantize
 
 F = TileField

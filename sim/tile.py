@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hdl.opcodes import CrossbarOp
-from hdl.tile_spec import (
+from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.crossbar import latency as xbar_latency
+from hdl.spec.tile import (
     TILE_COUNTERS,
     TILE_FIELDS,
     Activation,
@@ -24,9 +25,8 @@ from hdl.tile_spec import (
     field_defaults,
     field_limits,
 )
-from hdl.wv_spec import WvOp
+from hdl.spec.write_verify import WvOp
 from sim.crossbar import CrossbarModel
-from sim.crossbar import latency as xbar_latency
 from sim.write_verify import WriteVerifyModel
 
 __all__ = [
@@ -59,7 +59,7 @@ def mvm_latency(cfg, in_bits, out_count, stalls=0):
         t_read + (P - 1) * period + t_conv + out_count + 6 + stalls
 
     with ``t_read = rows + 3``, ``t_conv = ((cols/2) / K) * (B + 1)`` and
-    ``period = max(t_read + 1, t_conv)`` (``hdl.tile_spec.adc_schedule``).
+    ``period = max(t_read + 1, t_conv)`` (``hdl.spec.tile.adc_schedule``).
     """
     t_read, _, t_conv, _, period = adc_schedule(cfg)
     return t_read + (in_bits - 1) * period + t_conv + out_count + MVM_OVERHEAD + stalls

@@ -11,20 +11,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hdl.opcodes import CrossbarOp
-from hdl.wv_spec import (
+from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.crossbar import latency as xbar_latency
+from hdl.spec.write_verify import (
+    ACCESS_LATENCY,
+    CELL_OVERHEAD,
+    CHECK_CYCLES,
+    CMD_OVERHEAD,
     FIELD_LIMITS,
     LOOP_DIMS,
     ORDER_RULES,
     WV_FIELDS,
+    WV_SETS,
     LoopOrder,
     WvAlgorithm,
     WvError,
     WvField,
     WvOp,
     WvRunKind,
+    run_latency_overhead,
 )
-from sim.crossbar import latency as xbar_latency
 from sim.host_program import MILO_LEVELS_US, level_gate
 
 __all__ = [
@@ -39,26 +45,7 @@ __all__ = [
     "run_latency_overhead",
 ]
 
-#: Register sets per engine (EMBER's controller has 8).
-WV_SETS = 8
 F = WvField
-
-# -- cycle model (see docs/write_verify.md) -------------------------------------------------------
-#: Cycles around every crossbar command: the issue cycle is the crossbar's accept cycle,
-#: plus one "decide" cycle after its response.
-CMD_OVERHEAD = 2
-#: Per cell: fetch target, fetch register set, init; store result, update histogram.
-CELL_OVERHEAD = 5
-#: Register-set check: one cycle per set plus one.
-CHECK_CYCLES = WV_SETS + 1
-#: Non-RUN commands answer after 2 cycles; refused commands after 1.
-ACCESS_LATENCY = 2
-
-
-def run_latency_overhead(cfg, kind):
-    """Cycles of a RUN that are not spent on cells (accept, set check, histogram clear)."""
-    check = CHECK_CYCLES if kind in (WvRunKind.PROGRAM, WvRunKind.ENDURANCE) else 0
-    return 1 + check + cfg.write_verify.hist_bins
 
 
 # -- register sets ---------------------------------------------------------------------------------

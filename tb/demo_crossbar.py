@@ -11,7 +11,7 @@ import time
 import cocotb
 import numpy as np
 
-from hdl.opcodes import CrossbarOp
+from hdl.spec.crossbar import CrossbarOp
 from sim.crossbar import CrossbarCommand, CrossbarModel, CrossbarResponse
 from sim.host_program import MILO_LEVELS_US, ramp_program, run_on_model, weight_pattern
 from tb.bus import unpack_array

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cocotb_tools.runner import get_results, get_runner
 
-from hdl.blocks import generate_verilog
+from scripts.blocks import generate_verilog
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "sim"
@@ -41,7 +41,7 @@ def simulators():
 
 def config_from_env():
     """The ChipConfig the harness passed to this cocotb run."""
-    from hdl.config import ChipConfig
+    from hdl.spec.config import ChipConfig
 
     return ChipConfig.from_json(os.environ[CONFIG_ENV])
 

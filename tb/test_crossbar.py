@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hdl.crossbar import crossbar_command_layout, crossbar_response_layout, pair_current_shape
-from hdl.opcodes import CrossbarOp
+from hdl.spec.crossbar import CrossbarOp
 from sim.crossbar import CrossbarCommand, CrossbarModel
 from tb.bus import BlockTB, unpack_array
 from tb.harness import run_cocotb, simulators
@@ -174,7 +174,7 @@ async def cocotb_relax(dut):
 
 
 def _configs():
-    from hdl.config import preset
+    from hdl.spec.config import preset
 
     tiny = preset("tiny")
     # Every optional feature on, odd geometry, a different hash unrolling.

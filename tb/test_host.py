@@ -14,12 +14,12 @@ import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.config import preset
-from hdl.host_spec import WINDOW_TAG, BusCause, Irq, NiError, pack_wv
-from hdl.noc_format import MsgType, parse_head
-from hdl.regmap import REGISTERS, WINDOW_NODE_STRIDE, region
-from hdl.tile_spec import TileCounter, TileField
-from hdl.wv_spec import WvOp, WvRunKind
+from hdl.spec.config import preset
+from hdl.spec.host import WINDOW_TAG, BusCause, Irq, NiError, pack_wv
+from hdl.spec.noc import MsgType, parse_head
+from hdl.spec.regmap import REGISTERS, WINDOW_NODE_STRIDE, region
+from hdl.spec.tile import TileCounter, TileField
+from hdl.spec.write_verify import WvOp, WvRunKind
 from sim import regs
 from sim.driver import BusError, Driver, ModelBackend, TileRequestError
 from sim.write_verify import WvCommand

@@ -2,8 +2,8 @@
 
 import pytest
 
-from hdl.blocks import BLOCKS, generate_verilog
-from hdl.config import preset
+from hdl.spec.config import preset
+from scripts.blocks import BLOCKS, generate_verilog
 from scripts.generate import ROOT
 from scripts.lint import lint
 

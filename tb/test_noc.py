@@ -23,7 +23,7 @@ import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.config import preset
+from hdl.spec.config import preset
 from sim.noc import NocModel
 from sim.noc_traffic import (
     hotspot_dest,

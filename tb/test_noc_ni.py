@@ -2,7 +2,7 @@
 
 Small combinational-plus-FSM blocks, so they run in Amaranth's own simulator (no Verilog
 build): random messages with random valid gaps and random back-pressure; the packetizer's
-flits must equal ``hdl.noc_format.make_packet`` word for word, and the depacketizer must
+flits must equal ``hdl.spec.noc.make_packet`` word for word, and the depacketizer must
 give back every header field and payload word with ``last`` on the final one.
 """
 
@@ -12,9 +12,9 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
-from hdl.config import preset
 from hdl.noc import NocDepacketizer, NocMesh, NocPacketizer
-from hdl.noc_format import MsgType, make_packet, node_xy
+from hdl.spec.config import preset
+from hdl.spec.noc import MsgType, make_packet, node_xy
 
 SEED = int(os.environ.get("COCOTB_RANDOM_SEED", "12345"))
 
@@ -121,7 +121,7 @@ def test_mesh_elaborates_at_every_extreme(shape):
     comparison is checked by Amaranth's back end (Verilog for all sizes is ``make verilog``)."""
     from amaranth.back import rtlil
 
-    from hdl.blocks import build_block
+    from scripts.blocks import build_block
 
     w, h = shape
     cfg = preset("tiny").replace(mesh_width=w, mesh_height=h)

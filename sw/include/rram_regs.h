@@ -1,6 +1,6 @@
 /*
  * RRAM compute-in-memory chip: host register map.
- * Generated from hdl/regmap.py by `make docs` (scripts/gen_regs.py): do not edit.
+ * Generated from hdl/spec/regmap.py by `make docs` (scripts/gen_regs.py): do not edit.
  */
 #ifndef RRAM_REGS_H
 #define RRAM_REGS_H

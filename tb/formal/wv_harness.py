@@ -42,10 +42,10 @@ from amaranth.hdl import (
     Signal,
 )
 
-from hdl.opcodes import CrossbarOp
+from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.write_verify import FIELD_LIMITS, ORDER_RULES, WvAlgorithm, WvField, WvOp, WvRunKind
 from hdl.write_verify import WriteVerifyEngine
-from hdl.wv_spec import FIELD_LIMITS, ORDER_RULES, WvAlgorithm, WvField, WvOp, WvRunKind
-from sim.write_verify import WV_SETS
+from sim.write_verify import WV_SETS, default_register_sets
 
 __all__ = ["WriteVerifyProof", "PROPERTIES", "MUTANTS", "bounds"]
 
@@ -94,7 +94,7 @@ def bounds(cfg, l_accept, l_response, l_host, field_max=FIELD_MAX):
 
 
 def set_valid(cfg, word):
-    """The register-set rules of ``hdl/wv_spec.py`` on a 16 x WV_FIELDS-bit word."""
+    """The register-set rules of ``hdl/spec/write_verify.py`` on a 16 x WV_FIELDS-bit word."""
     def fld(f):
         return word[16 * f:16 * f + 16]
     ok = Const(1)
@@ -144,7 +144,7 @@ class WriteVerifyProof(Elaboratable):
         # No reset: registers start at their initial values, the memories start free.
         m.domains.sync = self.sync
 
-        eng = WriteVerifyEngine(cfg)
+        eng = WriteVerifyEngine(cfg, default_register_sets(cfg).tolist())
         eng._MustUse__silence = True  # used through the Module its elaborate returns
         # Elaborated here so that its internals (formal_view) exist for the invariants.
         m.submodules.engine = eng.elaborate(platform)

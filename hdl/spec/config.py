@@ -48,10 +48,6 @@ def _check_int(owner, name, value, lo, hi, extra=""):
         raise ConfigError(f"{owner}.{name} = {value}: must be in {lo}..{hi}{extra}")
 
 
-def _is_pow2(n):
-    return n > 0 and n & (n - 1) == 0
-
-
 @dataclass(frozen=True)
 class DeviceModel:
     """Behavioral RRAM cell model parameters, all integer codes (see ``docs/crossbar.md``).
@@ -236,7 +232,7 @@ class NocConfig:
         _check_int(o, "fifo_depth", self.fifo_depth, 2, 64)
         _check_int(o, "max_packet_flits", self.max_packet_flits, 1, 1024)
         # The head carries 2 x 6 coordinate bits, a 4-bit message type and the length
-        # (hdl/noc_format.py); it must fit in one flit's payload.
+        # (hdl/spec/noc.py); it must fit in one flit's payload.
         head_bits = 16 + self.max_packet_flits.bit_length()
         if self.flit_payload_bits < head_bits:
             raise ConfigError(

@@ -26,6 +26,11 @@ Node ``n`` sits at ``x = n % mesh_width``, ``y = n // mesh_width``.
 import enum
 
 __all__ = [
+    "LOCAL",
+    "NORTH",
+    "EAST",
+    "SOUTH",
+    "WEST",
     "FlitKind",
     "MsgType",
     "COORD_BITS",
@@ -33,14 +38,14 @@ __all__ = [
     "flit_fields",
     "head_fields",
     "make_flit",
-    "flit_kind",
-    "flit_payload",
     "make_head",
     "parse_head",
     "make_packet",
     "node_xy",
-    "xy_node",
 ]
+
+#: Router ports: the local (tile or host) port and the four mesh directions.
+LOCAL, NORTH, EAST, SOUTH, WEST = range(5)
 
 #: Bits of one mesh coordinate (meshes up to 8 x 8).
 COORD_BITS = 3
@@ -76,11 +81,6 @@ class MsgType(enum.IntEnum):
     CSR_DATA = 10        #: response to CSR_READ
     BUF_DATA = 11        #: response to BUF_READ
 
-    @property
-    def is_response(self):
-        """Responses and notifications: sunk by the host/tile without sending anything."""
-        return self in (MsgType.DONE, MsgType.ERROR, MsgType.CSR_DATA, MsgType.BUF_DATA)
-
 
 def _noc(cfg):
     return getattr(cfg, "noc", cfg)
@@ -111,21 +111,12 @@ def head_fields(cfg):
     return fields
 
 
-def flit_bits(cfg):
-    return KIND_BITS + _noc(cfg).flit_payload_bits
-
 
 def make_flit(kind, payload):
     """Integer of one flit (the Amaranth flit layout's bit pattern)."""
     return int(kind) | (int(payload) << KIND_BITS)
 
 
-def flit_kind(word):
-    return FlitKind(word & 3)
-
-
-def flit_payload(word):
-    return word >> KIND_BITS
 
 
 def _pack(fields, values):
@@ -165,9 +156,6 @@ def parse_head(cfg, payload):
 def node_xy(cfg, node):
     return node % cfg.mesh_width, node // cfg.mesh_width
 
-
-def xy_node(cfg, x, y):
-    return y * cfg.mesh_width + x
 
 
 def make_packet(cfg, src, dest, mtype, body, aux=0):

@@ -2,7 +2,7 @@
 
 Pure Python (no Amaranth). The gateware (``hdl/host.py``, ``hdl/tile_node.py``), the golden
 model (``sim/chip.py``), the driver (``sim/driver.py``) and the register map
-(``hdl/regmap.py``) all use these definitions; ``docs/host.md`` explains them.
+(``hdl/spec/regmap.py``) all use these definitions; ``docs/host.md`` explains them.
 
 Tile network interface (NI) protocol, every request answered by exactly one 3-flit
 response packet ``[head, value[31:0], info]`` sent back to the request's source, with the
@@ -23,8 +23,8 @@ PARTIAL_SUMS  0                   [offset, v0, ...], not answered       WRITE_PS
 
 import enum
 
-from hdl.noc_format import head_fields
-from hdl.tile_spec import TileOp
+from hdl.spec.noc import head_fields
+from hdl.spec.tile import TileOp
 
 __all__ = [
     "Buffer",
@@ -66,7 +66,7 @@ BUFFER_OPS = {Buffer.INPUT: TileOp.WRITE_INPUT, Buffer.BIAS: TileOp.WRITE_BIAS,
 
 
 class NiError(enum.IntEnum):
-    """Response error codes: the tile's own (``hdl.tile_spec.TileError``) and the NI's."""
+    """Response error codes: the tile's own (``hdl.spec.tile.TileError``) and the NI's."""
 
     NONE = 0            # success
     BAD_OP = 1          # the tile refused the command's opcode
@@ -145,7 +145,7 @@ VERSION = (1, 0)
 
 def check_host_config(cfg):
     """Raise ConfigError if the NoC format cannot carry the host protocol."""
-    from hdl.config import ConfigError
+    from hdl.spec.config import ConfigError
 
     aux = dict(head_fields(cfg))["aux"]
     if aux < 9:

@@ -16,6 +16,12 @@ __all__ = [
     "WvRunKind",
     "WvError",
     "WV_FIELDS",
+    "WV_SETS",
+    "CMD_OVERHEAD",
+    "CELL_OVERHEAD",
+    "CHECK_CYCLES",
+    "ACCESS_LATENCY",
+    "run_latency_overhead",
     "LOOP_DIMS",
     "FIELD_LIMITS",
 ]
@@ -81,6 +87,26 @@ class WvField(enum.IntEnum):
 
 
 WV_FIELDS = len(WvField)
+
+#: Register sets per engine (EMBER's controller has 8).
+WV_SETS = 8
+
+# -- cycle model (see docs/write_verify.md) -------------------------------------------------------
+#: Cycles around every crossbar command: the issue cycle is the crossbar's accept cycle,
+#: plus one "decide" cycle after its response.
+CMD_OVERHEAD = 2
+#: Per cell: fetch target, fetch register set, init; store result, update histogram.
+CELL_OVERHEAD = 5
+#: Register-set check: one cycle per set plus one.
+CHECK_CYCLES = WV_SETS + 1
+#: Non-RUN commands answer after 2 cycles; refused commands after 1.
+ACCESS_LATENCY = 2
+
+
+def run_latency_overhead(cfg, kind):
+    """Cycles of a RUN that are not spent on cells (accept, set check, histogram clear)."""
+    check = CHECK_CYCLES if kind in (WvRunKind.PROGRAM, WvRunKind.ENDURANCE) else 0
+    return 1 + check + cfg.write_verify.hist_bins
 
 
 def FIELD_LIMITS(cfg):

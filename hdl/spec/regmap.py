@@ -19,7 +19,7 @@ RC     read pops a queue, whole word; a write ends with ERR (READ_ONLY)
 
 from dataclasses import dataclass
 
-from hdl.host_spec import (
+from hdl.spec.host import (
     HOST_ID,
     TILE_COUNTER_BASE,
     TILE_FIELD_BASE,
@@ -28,7 +28,7 @@ from hdl.host_spec import (
     Irq,
     TileCsr,
 )
-from hdl.tile_spec import TileCounter, TileField
+from hdl.spec.tile import TileCounter, TileField
 
 __all__ = ["Field", "Register", "Region", "REGISTERS", "REGIONS", "TILE_CSRS", "ADDR_BITS",
            "HOST_COUNTERS",

@@ -1,0 +1,168 @@
+"""Behavioral crossbar: opcodes, command fields, device-hash fields, latency and refusals.
+
+Pure Python (standard library only). The gateware (``hdl/crossbar.py``) and the golden model
+(``sim/crossbar.py``) both read these definitions; ``docs/crossbar.md`` explains them.
+"""
+
+import enum
+
+__all__ = [
+    "CrossbarOp",
+    "PURPOSE_STATIC",
+    "PURPOSE_EVENT",
+    "PURPOSE_RELAX",
+    "STUCK_CMP",
+    "STUCK_LRS",
+    "VTH_SET_BELL",
+    "VTH_RESET_BELL",
+    "GAIN_BELL",
+    "C2C_BELL",
+    "READ_BELL",
+    "COMPLIANCE_BELL",
+    "HRS_BELL",
+    "RELAX_BELL",
+    "command_fields",
+    "response_fields",
+    "pair_current_bits",
+    "latency",
+    "refusal_rules",
+]
+
+
+class CrossbarOp(enum.IntEnum):
+    """Command of the behavioral crossbar (``hdl/crossbar.py``, ``sim/crossbar.py``).
+
+    Opcode 7 does not exist and is answered with an error.
+    """
+
+    #: Verify read of one cell at ``v_line``: answers ``I = g * v_line`` (+ read noise).
+    READ = 0
+    #: SET pulse on one cell: drain (bit line) ``v_line``, gate ``v_gate``, ``width`` cycles.
+    SET = 1
+    #: RESET pulse on one cell: source line ``v_line``, gate ``v_gate``, ``width`` cycles.
+    RESET = 2
+    #: One input bit-plane MVM: rows whose ``bits`` are 1 are driven at ``v_read_mvm``.
+    MVM = 3
+    #: Relax/anneal every cell with strength ``value`` (retention loss, bake).
+    RELAX = 4
+    #: Back door: set one cell's conductance to ``value`` (stuck cells do not move).
+    LOAD = 5
+    #: Back door: answer one cell's conductance code, no event.
+    PEEK = 6
+
+
+# -- the counter-based cell hash: input purposes (``x = purpose << 24 | tile << 16 | ...``) ----
+#: Device-to-device parameters: keyed with counter 0.
+PURPOSE_STATIC = 0
+#: Cycle-to-cycle pulse noise and read noise: keyed with the cell's event counter.
+PURPOSE_EVENT = 1
+#: Relax/anneal spread: keyed with the array's anneal count.
+PURPOSE_RELAX = 2
+
+# -- bit fields of the static hash (device-to-device variation) -------------------------------
+STUCK_CMP = (0, 14)  # (lsb, width): stuck iff this field < stuck_rate_q14
+STUCK_LRS = 14  # stuck at LRS (1) or HRS (0)
+VTH_SET_BELL = 16
+VTH_RESET_BELL = 32
+GAIN_BELL = 48
+# -- bit fields of the event hash --------------------------------------------------------------
+C2C_BELL = 0
+READ_BELL = 16
+COMPLIANCE_BELL = 32
+HRS_BELL = 48
+# -- bit field of the relax hash ---------------------------------------------------------------
+RELAX_BELL = 0
+
+
+def command_fields(cfg):
+    """``[(name, width or enum)]`` of the crossbar's command stream, LSB first."""
+    a = cfg.array
+    return [
+        ("op", CrossbarOp),
+        ("row", 8),
+        ("col", 8),
+        ("v_line", a.v_bits),   # V_D (SET), V_S (RESET) or V_read (READ)
+        ("v_gate", a.v_bits),
+        ("width", 8),           # pulse width in cycles
+        ("value", 16),          # LOAD conductance, RELAX strength
+        ("bits", a.rows),       # MVM input bit-plane, bit r drives row r
+    ]
+
+
+def response_fields(cfg):
+    """``[(name, width)]`` of the crossbar's response stream."""
+    a = cfg.array
+    return [
+        ("error", 1),
+        ("value", a.g_bits + a.v_bits),  # READ current (20 nA LSB), PEEK conductance
+    ]
+
+
+def pair_current_bits(cfg):
+    """Width of a signed differential pair current of one MVM plane (20 nA LSB)."""
+    a = cfg.array
+    return (a.rows * a.g_max * a.v_read_mvm).bit_length() + 1
+
+
+def latency(cfg, op, width=1, error=False):
+    """Cycles from the cycle a command is accepted to the cycle its response is first valid.
+
+    ``N = cfg.hash_cycles``. A refused command answers after 1 cycle.
+
+    ========================  =================================
+    command                   cycles
+    ========================  =================================
+    SET, RESET                ``4 + N + width``
+    READ with read noise      ``4 + N``
+    READ without read noise   ``3``
+    LOAD                      ``4 + N``
+    PEEK                      ``3``
+    MVM                       ``rows + 3``
+    RELAX                     ``rows * cols * (N + 3) + 1``
+    ========================  =================================
+    """
+    n = cfg.hash_cycles
+    a = cfg.array
+    if error:
+        return 1
+    op = CrossbarOp(op)
+    if op in (CrossbarOp.SET, CrossbarOp.RESET):
+        return 4 + n + width
+    if op == CrossbarOp.READ:
+        return 4 + n if cfg.device.read_noise else 3
+    if op == CrossbarOp.LOAD:
+        return 4 + n
+    if op == CrossbarOp.PEEK:
+        return 3
+    if op == CrossbarOp.MVM:
+        return a.rows + 3
+    if op == CrossbarOp.RELAX:
+        return a.rows * a.cols * (n + 3) + 1
+    raise AssertionError(op)
+
+
+def refusal_rules(cfg):
+    """``op -> rule``: a command is refused when any condition of its op's rule holds (see
+    ``hdl.spec.rules``); an op missing here (7) is always refused.
+
+    A refused command answers ``error = 1`` one cycle after it is accepted and changes
+    nothing.
+    """
+    a = cfg.array
+
+    def outside(c):
+        return [c.row >= a.rows, c.col >= a.cols]
+
+    def pulse(c):
+        return outside(c) + [c.v_line > a.v_max, c.v_gate > a.v_max, c.width == 0,
+                             c.width > a.pulse_width_max]
+
+    return {
+        CrossbarOp.READ: lambda c: outside(c) + [c.v_line > a.v_read_max],
+        CrossbarOp.SET: pulse,
+        CrossbarOp.RESET: pulse,
+        CrossbarOp.MVM: lambda c: [],
+        CrossbarOp.RELAX: lambda c: [c.value > 255],
+        CrossbarOp.LOAD: lambda c: outside(c) + [c.value > a.g_max],
+        CrossbarOp.PEEK: outside,
+    }

@@ -1,0 +1,112 @@
+"""The block registry: the top-level blocks that get their own Verilog, lint, synthesis and
+testbench, and the code that builds them.
+
+One place lists them, so ``make verilog``, ``make lint``, ``make synth`` and the cocotb
+harness all see the same set. Building a block is where the gateware and the golden model
+meet: the power-on memory images the model computes (``sim/images.py``) are passed to the
+gateware here, so ``hdl/`` never imports ``sim/`` (``docs/architecture.md``).
+
+Every entry names its golden model, its testbench and its document;
+``sim/test_architecture.py`` checks that each exists ("adding a block" in
+``docs/architecture.md``).
+"""
+
+from dataclasses import dataclass
+
+__all__ = ["Block", "BLOCKS", "build_block", "generate_verilog"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One top-level block.
+
+    Attributes
+    ----------
+    name : str
+        Verilog top-module name and build-directory name.
+    build : callable
+        ``build(cfg)`` -> the elaboratable.
+    model : str
+        Module of its golden model (``sim.*``).
+    testbench : str
+        Its cocotb testbench (path from the repository root).
+    doc : str
+        Its document (path from the repository root).
+    """
+
+    name: str
+    build: object
+    model: str
+    testbench: str
+    doc: str
+
+
+def _crossbar(cfg):
+    # The crossbar of the first tile; every tile's crossbar differs only in its hash key.
+    from hdl.crossbar import Crossbar
+    from sim.images import tile_image
+
+    tile = cfg.tiles[0]
+    return Crossbar(cfg, tile=tile, conductance=tile_image(cfg, tile).conductance)
+
+
+def _wv_unit(cfg):
+    # The write-verify engine of the first tile, wired to its crossbar.
+    from hdl.write_verify import WriteVerifyUnit
+    from sim.images import tile_image
+
+    tile = cfg.tiles[0]
+    return WriteVerifyUnit(cfg, tile=tile, image=tile_image(cfg, tile))
+
+
+def _noc_mesh(cfg):
+    # The whole W x H mesh with its injection NIs; nodes' inject/eject flit streams are ports.
+    from hdl.noc import NocMesh
+
+    return NocMesh(cfg)
+
+
+def _tile(cfg):
+    # The compute tile of the first tile node: controller, MVM datapath, engine, crossbar.
+    from hdl.tile import Tile
+    from sim.images import tile_image
+
+    tile = cfg.tiles[0]
+    return Tile(cfg, tile=tile, image=tile_image(cfg, tile))
+
+
+def _chip(cfg):
+    # The whole chip: host node (Wishbone slave), mesh, and a tile with its NI per node.
+    from hdl.chip import Chip
+    from sim.images import chip_images
+
+    return Chip(cfg, images=chip_images(cfg))
+
+
+_ENTRIES = (
+    Block("crossbar", _crossbar, "sim.crossbar", "tb/test_crossbar.py", "docs/crossbar.md"),
+    Block("wv_unit", _wv_unit, "sim.write_verify", "tb/test_write_verify.py",
+          "docs/write_verify.md"),
+    Block("noc_mesh", _noc_mesh, "sim.noc", "tb/test_noc.py", "docs/noc.md"),
+    Block("tile", _tile, "sim.tile", "tb/test_tile.py", "docs/tile.md"),
+    Block("chip", _chip, "sim.chip", "tb/test_host.py", "docs/host.md"),
+)
+
+#: name -> :class:`Block`.
+BLOCKS = {b.name: b for b in _ENTRIES}
+
+
+def build_block(name, cfg):
+    """The elaboratable of block ``name`` for configuration ``cfg``."""
+    try:
+        block = BLOCKS[name]
+    except KeyError:
+        raise ValueError(f"block {name!r} is unknown; choose one of {', '.join(BLOCKS)}") from None
+    return block.build(cfg)
+
+
+def generate_verilog(name, cfg):
+    """Verilog text of block ``name`` for configuration ``cfg`` (top module named ``name``)."""
+    from amaranth.back import verilog
+
+    return verilog.convert(build_block(name, cfg), name=name, emit_src=False)
