@@ -23,6 +23,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hdl.common import layout
 from hdl.spec.noc import (
     COORD_BITS,
     EAST,
@@ -51,14 +52,12 @@ __all__ = [
 
 def flit_layout(cfg):
     """One flit: ``kind`` (:class:`FlitKind`) and ``payload``; from ``hdl/spec/noc.py``."""
-    shapes = {"kind": FlitKind}
-    return data.StructLayout({n: shapes.get(n, unsigned(w)) for n, w in flit_fields(cfg)})
+    return layout(flit_fields(cfg))
 
 
 def head_layout(cfg):
     """The payload of a head or single flit; from ``hdl/spec/noc.py``."""
-    shapes = {"mtype": MsgType}
-    return data.StructLayout({n: shapes.get(n, unsigned(w)) for n, w in head_fields(cfg)})
+    return layout(head_fields(cfg))
 
 
 def message_header_layout(cfg):

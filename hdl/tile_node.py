@@ -33,13 +33,11 @@ from hdl.spec.host import (
     check_host_config,
     out_burst,
     pack_info,
-    wv_fields,
     wv_words,
 )
 from hdl.spec.noc import MsgType, node_xy
 from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp, field_defaults
 from hdl.tile import Tile
-from hdl.write_verify import wv_command_layout
 
 __all__ = ["TileNode"]
 
@@ -66,9 +64,6 @@ class TileNode(wiring.Component):
         check_host_config(cfg)
         if node not in cfg.tiles:
             raise ValueError(f"node = {node!r}: not a tile node of this mesh ({cfg.tiles})")
-        names = [n for n, _ in wv_fields(cfg)]
-        if names != list(wv_command_layout(cfg).members):
-            raise AssertionError("host_spec.wv_fields is out of step with wv_command_layout")
         self._cfg, self._node, self._image = cfg, node, image
         super().__init__({
             "flits_in": In(stream.Signature(flit_layout(cfg))),

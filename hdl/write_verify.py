@@ -10,10 +10,11 @@ describes the algorithms.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hdl.common import layout
 from hdl.crossbar import Crossbar, crossbar_command_layout, crossbar_response_layout
 from hdl.spec.crossbar import CrossbarOp
 from hdl.spec.write_verify import (
@@ -28,6 +29,8 @@ from hdl.spec.write_verify import (
     WvField,
     WvOp,
     WvRunKind,
+    command_fields,
+    response_fields,
 )
 
 __all__ = ["WriteVerifyEngine", "WriteVerifyUnit", "wv_command_layout", "wv_response_layout"]
@@ -38,33 +41,12 @@ ACT_READ, ACT_SET, ACT_RESET = CrossbarOp.READ, CrossbarOp.SET, CrossbarOp.RESET
 
 
 def wv_command_layout(cfg):
-    """Payload of the engine's host command stream."""
-    vb = cfg.array.v_bits
-    return data.StructLayout({
-        "op": unsigned(4),
-        "set": unsigned(3),
-        "field": unsigned(5),
-        "addr": unsigned(16),
-        "value": unsigned(16),
-        "kind": unsigned(2),
-        "row0": unsigned(8),
-        "col0": unsigned(8),
-        "nrows": unsigned(9),
-        "ncols": unsigned(9),
-        "count": unsigned(16),
-        "polarity": unsigned(1),
-        "v_line": unsigned(vb),
-        "v_gate": unsigned(vb),
-        "width": unsigned(8),
-        "v_read": unsigned(vb),
-    })
+    """Payload of the engine's host command stream (``hdl.spec.write_verify``)."""
+    return layout(command_fields(cfg))
 
 
 def wv_response_layout(cfg):
-    return data.StructLayout({
-        "error": unsigned(3),   # WvError
-        "value": unsigned(40),
-    })
+    return layout(response_fields(cfg))
 
 
 def _field(word, f):

@@ -67,11 +67,12 @@ def saturation(cfg, dest_fn, cycles, warmup, seed):
 def rtl_check():
     """Rerun the 3 x 3 saturation test on Verilator: passes only if every flit's inject and
     eject cycle equals the golden model's."""
+    from tb.configs import mesh_config
     from tb.harness import run_cocotb
-    from tb.test_noc import mesh_config
 
     try:
-        run_cocotb("noc_mesh", mesh_config(3, 3), "tb.test_noc", "cocotb_saturation", "verilator")
+        run_cocotb("noc_mesh", mesh_config(3, 3), "tb.test_noc", "cocotb_saturation", "verilator",
+                   params={"noc_saturation_cycles": 20000})
     except AssertionError as e:
         return f"MISMATCH: {e}"
     return "exact"

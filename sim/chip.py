@@ -29,9 +29,9 @@ from hdl.spec.host import (
     config_words,
     out_burst,
     pack_info,
-    wv_fields,
     wv_words,
 )
+from hdl.spec.host import unpack_wv as spec_unpack_wv
 from hdl.spec.noc import MsgType, make_head, node_xy, parse_head
 from hdl.spec.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
 from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp
@@ -47,12 +47,7 @@ _LEGAL_SEL = (0b0001, 0b0010, 0b0100, 0b1000, 0b0011, 0b1100, 0b1111)
 
 def unpack_wv(cfg, words):
     """The :class:`WvCommand` a START_PROGRAM body carries (inverse of ``pack_wv``)."""
-    bits = sum(int(w) << (32 * i) for i, w in enumerate(words))
-    values, offset = {}, 0
-    for name, width in wv_fields(cfg):
-        values[name] = (bits >> offset) & ((1 << width) - 1)
-        offset += width
-    return WvCommand(**values)
+    return WvCommand(**spec_unpack_wv(cfg, words))
 
 
 def ni_stalls(cfg, out_count):

@@ -23,6 +23,7 @@ from collections import deque
 
 import numpy as np
 
+from hdl.spec.fields import width_of
 from hdl.spec.noc import EAST, LOCAL, NORTH, SOUTH, WEST, FlitKind, head_fields
 
 __all__ = ["NocModel", "xy_route"]
@@ -98,10 +99,10 @@ class NocModel:
         self.max_len = noc.max_packet_flits
         self.err_max = (1 << noc.error_counter_bits) - 1
         off, self._len_off = 0, None
-        for name, width in head_fields(cfg):
+        for name, shape in head_fields(cfg):
             if name == "length":
-                self._len_off, self._len_mask = off, (1 << width) - 1
-            off += width
+                self._len_off, self._len_mask = off, (1 << width_of(shape)) - 1
+            off += width_of(shape)
         if sink_ready is None:
             sink_ready = np.ones((1, self.N), dtype=bool)
         sink_ready = np.asarray(sink_ready, dtype=bool)

@@ -11,6 +11,7 @@ A file lock makes concurrent pytest-xdist workers build each configuration once.
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import sys
@@ -25,8 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "sim"
 SIMULATORS = ("icarus", "verilator")
 CONFIG_ENV = "RRAM_CONFIG_JSON"
+PARAMS_ENV = "RRAM_TEST_PARAMS_JSON"
 
-__all__ = ["simulators", "run_cocotb", "config_from_env", "CONFIG_ENV"]
+__all__ = ["simulators", "run_cocotb", "config_from_env", "test_param", "CONFIG_ENV"]
 
 
 def simulators():
@@ -44,6 +46,18 @@ def config_from_env():
     from hdl.spec.config import ChipConfig
 
     return ChipConfig.from_json(os.environ[CONFIG_ENV])
+
+
+def test_param(name):
+    """A parameter the pytest runner passed to this cocotb run (``run_cocotb(params=...)``;
+    the values come from pytest options, see ``conftest.py``)."""
+    params = json.loads(os.environ.get(PARAMS_ENV, "{}"))
+    if name not in params:
+        raise KeyError(f"test parameter {name!r} was not passed by the pytest runner")
+    return params[name]
+
+
+test_param.__test__ = False  # not a pytest test
 
 
 def _config_tag(cfg):
@@ -142,8 +156,10 @@ def _build(block, cfg, sim):
     return build_dir
 
 
-def run_cocotb(block, cfg, test_module, testcase, sim):
+def run_cocotb(block, cfg, test_module, testcase, sim, params=None):
     """Build (or reuse) ``block`` for ``cfg`` on ``sim`` and run one cocotb ``testcase``.
+
+    ``params`` (a JSON-able dict) reaches the cocotb test through :func:`test_param`.
 
     Fails the calling pytest test if the cocotb test fails or does not run.
     """
@@ -160,7 +176,7 @@ def run_cocotb(block, cfg, test_module, testcase, sim):
         test_dir=test_dir,
         timescale=("1ns", "1ps"),
         waves=_waves(),
-        extra_env={CONFIG_ENV: cfg.to_json()},
+        extra_env={CONFIG_ENV: cfg.to_json(), PARAMS_ENV: json.dumps(params or {})},
         results_xml=str(test_dir / "results.xml"),
         seed=os.environ.get("COCOTB_RANDOM_SEED"),
     )

@@ -4,7 +4,6 @@ The cocotb tests (``cocotb_*``) run inside the simulator; the pytest functions a
 build the design once per configuration and simulator and run each of them.
 """
 
-import os
 
 import cocotb
 import numpy as np
@@ -14,7 +13,8 @@ from hdl.crossbar import crossbar_command_layout, crossbar_response_layout, pair
 from hdl.spec.crossbar import CrossbarOp
 from sim.crossbar import CrossbarCommand, CrossbarModel
 from tb.bus import BlockTB, unpack_array
-from tb.harness import run_cocotb, simulators
+from tb.configs import config as config_named
+from tb.harness import run_cocotb, simulators, test_param
 
 # -- inside the simulator ----------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ async def cocotb_random_pulses(dut):
     """Thousands of random SET/RESET/READ on random cells; then every cell equals the twin."""
     tb = CrossbarTB(dut)
     await tb.reset()
-    n = int(os.environ.get("CROSSBAR_PULSES", "3000"))
+    n = test_param("crossbar_pulses")
     for i in range(n):
         await tb.send(tb.random_pulse(), resp_delay=tb.rng.choice([0, 0, 0, 2]))
         if i % 1000 == 999:
@@ -173,32 +173,16 @@ async def cocotb_relax(dut):
 # -- pytest: build and run ------------------------------------------------------------------
 
 
-def _configs():
-    from hdl.spec.config import preset
-
-    tiny = preset("tiny")
-    # Every optional feature on, odd geometry, a different hash unrolling.
-    faulty = tiny.replace(
-        name="tiny-faulty",
-        array={"rows": 12, "cols": 10},
-        adc_count=1,
-        hash_rounds_per_cycle=2,
-        device={"stuck_rate_q14": 2500, "read_noise": 6, "forming_offset": 20,
-                "compliance_noise": 6, "hrs_noise": 3},
-    )
-    return {"tiny": tiny, "tiny-faulty": faulty, "default": preset("default")}
-
-
 CASES = [
     ("tiny", "cocotb_random_pulses"),
     ("tiny", "cocotb_random_mvm"),
     ("tiny", "cocotb_refused_commands"),
     ("tiny", "cocotb_relax"),
-    ("tiny-faulty", "cocotb_random_pulses"),
-    ("tiny-faulty", "cocotb_random_mvm"),
-    ("tiny-faulty", "cocotb_refused_commands"),
-    ("tiny-faulty", "cocotb_stuck_cells"),
-    ("tiny-faulty", "cocotb_relax"),
+    ("xbar-faulty", "cocotb_random_pulses"),
+    ("xbar-faulty", "cocotb_random_mvm"),
+    ("xbar-faulty", "cocotb_refused_commands"),
+    ("xbar-faulty", "cocotb_stuck_cells"),
+    ("xbar-faulty", "cocotb_relax"),
     ("default", "cocotb_random_mvm"),
 ]
 
@@ -206,5 +190,6 @@ CASES = [
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("config,testcase", CASES)
-def test_crossbar(config, testcase, sim):
-    run_cocotb("crossbar", _configs()[config], "tb.test_crossbar", testcase, sim)
+def test_crossbar(config, testcase, sim, request):
+    run_cocotb("crossbar", config_named(config), "tb.test_crossbar", testcase, sim,
+               params={"crossbar_pulses": request.config.getoption("crossbar_pulses")})

@@ -14,7 +14,6 @@ import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.spec.config import preset
 from hdl.spec.host import WINDOW_TAG, BusCause, Irq, NiError, pack_wv
 from hdl.spec.noc import MsgType, parse_head
 from hdl.spec.regmap import REGISTERS, WINDOW_NODE_STRIDE, region
@@ -24,17 +23,8 @@ from sim import regs
 from sim.driver import BusError, Driver, ModelBackend, TileRequestError
 from sim.write_verify import WvCommand
 from tb.bus import ClockedTB
+from tb.configs import config as config_named
 from tb.harness import run_cocotb, simulators
-
-
-def chip_config():
-    """tiny, with short packets (an MVM's 8 outputs take 2 packets), small queues (the
-    response queue overflows into the network), a 64-word SRAM and a short window timeout."""
-    return preset("tiny").replace(
-        name="chip-small",
-        noc={"max_packet_flits": 8},
-        host={"cmd_queue_words": 8, "resp_queue_words": 8, "asram_words": 64,
-              "window_timeout": 64})
 
 
 def run_sync(coro):
@@ -491,12 +481,12 @@ CASES = ["cocotb_random_pipelined", "cocotb_random_classic", "cocotb_errors",
 @pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("testcase", CASES)
 def test_host(testcase, sim):
-    run_cocotb("chip", chip_config(), "tb.test_host", testcase, sim)
+    run_cocotb("chip", config_named("chip-small"), "tb.test_host", testcase, sim)
 
 
 def test_driver_model_only():
     """The layer program on the golden model alone: outputs equal the tile model's MVM."""
-    cfg = chip_config()
+    cfg = config_named("chip-small")
     gold = ModelBackend(cfg)
     out = run_sync(_layer_program(Driver(gold, cfg), rng_seed=5, cfg=cfg))
     t = gold.model.tile(cfg.tiles[0])

@@ -23,7 +23,6 @@ import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.spec.config import preset
 from sim.noc import NocModel
 from sim.noc_traffic import (
     hotspot_dest,
@@ -33,7 +32,8 @@ from sim.noc_traffic import (
     transpose_dest,
     uniform_dest,
 )
-from tb.harness import run_cocotb, simulators
+from tb.configs import mesh_config
+from tb.harness import run_cocotb, simulators, test_param
 
 # -- inside the simulator ----------------------------------------------------------------------
 
@@ -219,7 +219,7 @@ async def cocotb_saturation(dut):
     stall now and then: no deadlock, no loss, every cycle as the golden model says."""
     tb = NocTB(dut)
     await tb.reset()
-    cycles = int(os.environ.get("NOC_SATURATION_CYCLES", "20000"))
+    cycles = test_param("noc_saturation_cycles")
     # Enough packets that no source runs dry (a node injects at most one flit a cycle).
     per_node = cycles // 3 + 10
     sources, packets = make_schedule(tb.cfg, tb.rng, uniform_dest, packets_per_node=per_node,
@@ -243,29 +243,13 @@ TESTS = ["cocotb_uniform", "cocotb_transpose", "cocotb_hotspot", "cocotb_bad_pac
          "cocotb_saturation"]
 
 
-def mesh_config(w, h):
-    """3 x 3: the ``tiny`` preset's NoC. 2 x 2: the smallest buffers the config allows
-    (2-flit router FIFOs, an injection buffer of one longest packet plus one flit) and a
-    3-bit error counter, so full FIFOs, a full injection buffer and a saturated counter
-    happen often. 4 x 2 and 1 x 3: odd depths and a narrower flit."""
-    cfg = preset("tiny").replace(name=f"noc{w}x{h}", mesh_width=w, mesh_height=h)
-    if (w, h) == (2, 2):
-        cfg = cfg.replace(noc=dict(fifo_depth=2, max_packet_flits=8, ni_buffer_flits=9,
-                                   error_counter_bits=3))
-    elif (w, h) == (4, 2):      # depths that are not powers of two
-        cfg = cfg.replace(noc=dict(fifo_depth=3, ni_buffer_flits=70))
-    elif (w, h) == (1, 3):      # narrow flits: 24-bit payload, 5-bit length, 3-bit aux
-        cfg = cfg.replace(noc=dict(fifo_depth=5, flit_payload_bits=24, max_packet_flits=16,
-                                   ni_buffer_flits=20))
-    return cfg
-
-
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("mesh", MESHES, ids=[f"{w}x{h}" for w, h in MESHES])
 @pytest.mark.parametrize("testcase", TESTS)
-def test_noc(testcase, mesh, sim):
-    run_cocotb("noc_mesh", mesh_config(*mesh), "tb.test_noc", testcase, sim)
+def test_noc(testcase, mesh, sim, request):
+    run_cocotb("noc_mesh", mesh_config(*mesh), "tb.test_noc", testcase, sim,
+               params={"noc_saturation_cycles": request.config.getoption("noc_saturation_cycles")})
 
 
 # Square meshes cannot tell x from y; a wide and a one-column mesh can (node numbering, edge
@@ -278,5 +262,6 @@ ODD_MESHES = [(4, 2), (1, 3)]
 @pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("mesh", ODD_MESHES, ids=[f"{w}x{h}" for w, h in ODD_MESHES])
 @pytest.mark.parametrize("testcase", ["cocotb_uniform", "cocotb_transpose", "cocotb_bad_packets"])
-def test_noc_non_square(testcase, mesh, sim):
-    run_cocotb("noc_mesh", mesh_config(*mesh), "tb.test_noc", testcase, sim)
+def test_noc_non_square(testcase, mesh, sim, request):
+    run_cocotb("noc_mesh", mesh_config(*mesh), "tb.test_noc", testcase, sim,
+               params={"noc_saturation_cycles": request.config.getoption("noc_saturation_cycles")})

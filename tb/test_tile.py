@@ -31,6 +31,7 @@ from hdl.write_verify import wv_command_layout
 from sim.tile import TileCommand, TileModel, mvm_latency
 from sim.write_verify import WvCommand
 from tb.bus import BlockTB, pack
+from tb.configs import config as config_named
 from tb.harness import run_cocotb, simulators
 
 F = TileField
@@ -356,23 +357,6 @@ async def cocotb_bench_mvm(dut):
 # -- pytest: build and run ------------------------------------------------------------------
 
 
-def _configs():
-    from hdl.spec.config import preset
-
-    tiny = preset("tiny")
-    return {
-        # Conversion-bound with a gap > 1: 4 rounds of 5 cycles vs an 11-cycle read.
-        "tile-b4k1": tiny.replace(name="tile-b4k1", array={"rows": 8, "cols": 8},
-                                  input_bits=8, adc_bits=4, adc_count=1),
-        # Conversion-bound, gap 1: K = 2 divides 6 pairs, 3 rounds of 7 cycles vs 19.
-        "tile-b6k2": tiny.replace(name="tile-b6k2", array={"rows": 16, "cols": 12},
-                                  input_bits=8, adc_bits=6, adc_count=2),
-        # Read-bound: one ADC per pair (K = C/2), 4-bit inputs.
-        "tile-b8k4": tiny.replace(name="tile-b8k4", array={"rows": 8, "cols": 8},
-                                  input_bits=4, adc_bits=8, adc_count=4),
-    }
-
-
 # Interleaved by configuration so that pytest-xdist workers build different configurations
 # at the same time (a Verilator build of the tile takes most of the file's time).
 CASES = [
@@ -388,19 +372,21 @@ CASES = [
     ("tile-b8k4", "cocotb_errors"),
 ]
 
+TILE_CONFIGS = {n: config_named(n) for n in ("tile-b4k1", "tile-b6k2", "tile-b8k4")}
+
 
 def test_schedule_regimes():
     """The three configurations cover both overlap regimes and gap > 1."""
-    regimes = {name: adc_schedule(cfg) for name, cfg in _configs().items()}
+    regimes = {name: adc_schedule(cfg) for name, cfg in TILE_CONFIGS.items()}
     assert regimes["tile-b4k1"][3] > 1 and regimes["tile-b4k1"][4] == regimes["tile-b4k1"][2]
     assert regimes["tile-b6k2"][3] == 1 and regimes["tile-b6k2"][4] == regimes["tile-b6k2"][2]
     t_read, _, t_conv, _, period = regimes["tile-b8k4"]
     assert t_conv < period == t_read + 1
-    assert mvm_latency(_configs()["tile-b8k4"], 1, 1) == t_read + t_conv + 1 + 6
+    assert mvm_latency(TILE_CONFIGS["tile-b8k4"], 1, 1) == t_read + t_conv + 1 + 6
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("config,testcase", CASES)
 def test_tile(config, testcase, sim):
-    run_cocotb("tile", _configs()[config], "tb.test_tile", testcase, sim)
+    run_cocotb("tile", config_named(config), "tb.test_tile", testcase, sim)

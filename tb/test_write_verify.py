@@ -33,6 +33,7 @@ from sim.write_verify import (
     window_set,
 )
 from tb.bus import BlockTB
+from tb.configs import config as config_named
 from tb.harness import run_cocotb, simulators
 
 F = WvField
@@ -301,32 +302,16 @@ async def cocotb_stuck_cells_fail(dut):
 # -- pytest: build and run ------------------------------------------------------------------
 
 
-def _configs():
-    from hdl.spec.config import preset
-
-    tiny = preset("tiny").replace(name="tiny8", array={"rows": 8, "cols": 8})
-    faulty = tiny.replace(
-        name="tiny-faulty",
-        array={"rows": 6, "cols": 10},
-        adc_count=1,
-        hash_rounds_per_cycle=2,
-        device={"stuck_rate_q14": 2500, "read_noise": 4, "compliance_noise": 6,
-                "hrs_noise": 3},
-        write_verify={"hist_bins": 16, "fail_list_depth": 8},
-    )
-    return {"tiny8": tiny, "tiny-faulty": faulty}
-
-
 CASES = [
-    ("tiny8", "cocotb_program_default_sets"),
-    ("tiny8", "cocotb_program_random_sets"),
-    ("tiny8", "cocotb_pulse_log"),
-    ("tiny8", "cocotb_refused"),
-    ("tiny8", "cocotb_characterization"),
-    ("tiny8", "cocotb_register_access"),
-    ("tiny-faulty", "cocotb_program_random_sets"),
-    ("tiny-faulty", "cocotb_stuck_cells_fail"),
-    ("tiny-faulty", "cocotb_characterization"),
+    ("wv-tiny8", "cocotb_program_default_sets"),
+    ("wv-tiny8", "cocotb_program_random_sets"),
+    ("wv-tiny8", "cocotb_pulse_log"),
+    ("wv-tiny8", "cocotb_refused"),
+    ("wv-tiny8", "cocotb_characterization"),
+    ("wv-tiny8", "cocotb_register_access"),
+    ("wv-faulty", "cocotb_program_random_sets"),
+    ("wv-faulty", "cocotb_stuck_cells_fail"),
+    ("wv-faulty", "cocotb_characterization"),
 ]
 
 
@@ -334,4 +319,4 @@ CASES = [
 @pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("config,testcase", CASES)
 def test_write_verify(config, testcase, sim):
-    run_cocotb("wv_unit", _configs()[config], "tb.test_write_verify", testcase, sim)
+    run_cocotb("wv_unit", config_named(config), "tb.test_write_verify", testcase, sim)

@@ -23,8 +23,10 @@ PARTIAL_SUMS  0                   [offset, v0, ...], not answered       WRITE_PS
 
 import enum
 
+from hdl.spec.fields import pack, total_width, unpack
 from hdl.spec.noc import head_fields
 from hdl.spec.tile import TileOp
+from hdl.spec.write_verify import command_fields as wv_command_fields
 
 __all__ = [
     "Buffer",
@@ -40,7 +42,7 @@ __all__ = [
     "VERSION",
     "pack_info",
     "unpack_info",
-    "wv_fields",
+    "unpack_wv",
     "wv_words",
     "pack_wv",
     "check_host_config",
@@ -167,30 +169,22 @@ def out_burst(cfg):
     return cfg.noc.max_packet_flits - 2
 
 
-def wv_fields(cfg):
-    """``[(name, width)]`` of an engine command as START_PROGRAM carries it, LSB first
-    (the order of ``hdl.write_verify.wv_command_layout``)."""
-    vb = cfg.array.v_bits
-    return [("op", 4), ("set", 3), ("field", 5), ("addr", 16), ("value", 16), ("kind", 2),
-            ("row0", 8), ("col0", 8), ("nrows", 9), ("ncols", 9), ("count", 16),
-            ("polarity", 1), ("v_line", vb), ("v_gate", vb), ("width", 8), ("v_read", vb)]
-
-
 def wv_words(cfg):
-    """Body words of a START_PROGRAM packet."""
-    return -(-sum(w for _, w in wv_fields(cfg)) // 32)
+    """Body words of a START_PROGRAM packet: the engine command
+    (``hdl.spec.write_verify.command_fields``) in 32-bit words, least significant first."""
+    return -(-total_width(wv_command_fields(cfg)) // 32)
 
 
 def pack_wv(cfg, cmd):
     """Body words of START_PROGRAM for a ``sim.write_verify.WvCommand``."""
-    word, offset = 0, 0
-    for name, width in wv_fields(cfg):
-        v = int(getattr(cmd, name))
-        if not 0 <= v < (1 << width):
-            raise ValueError(f"WvCommand.{name} = {v} does not fit in {width} bits")
-        word |= v << offset
-        offset += width
+    word = pack(wv_command_fields(cfg), cmd, what="WvCommand.")
     return [(word >> (32 * i)) & 0xFFFF_FFFF for i in range(wv_words(cfg))]
+
+
+def unpack_wv(cfg, words):
+    """The engine command fields (a dict) a START_PROGRAM body carries (inverse of
+    :func:`pack_wv`)."""
+    return unpack(wv_command_fields(cfg), sum(int(w) << (32 * i) for i, w in enumerate(words)))
 
 
 def config_words(cfg):

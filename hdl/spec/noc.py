@@ -25,6 +25,8 @@ Node ``n`` sits at ``x = n % mesh_width``, ``y = n // mesh_width``.
 
 import enum
 
+from hdl.spec.fields import pack, total_width, unpack, width_of
+
 __all__ = [
     "LOCAL",
     "NORTH",
@@ -92,24 +94,23 @@ def length_bits(cfg):
 
 
 def flit_fields(cfg):
-    """``[(name, width)]`` of a flit, least significant first."""
-    return [("kind", KIND_BITS), ("payload", _noc(cfg).flit_payload_bits)]
+    """``[(name, width | enum)]`` of a flit, least significant first."""
+    return [("kind", FlitKind), ("payload", _noc(cfg).flit_payload_bits)]
 
 
 def head_fields(cfg):
-    """``[(name, width)]`` of a head flit's payload, least significant first."""
+    """``[(name, width | enum)]`` of a head flit's payload, least significant first."""
     fields = [
         ("dest_x", COORD_BITS),
         ("dest_y", COORD_BITS),
         ("src_x", COORD_BITS),
         ("src_y", COORD_BITS),
-        ("mtype", MTYPE_BITS),
+        ("mtype", MsgType),
         ("length", length_bits(cfg)),
     ]
-    used = sum(w for _, w in fields)
+    used = total_width(fields)
     fields.append(("aux", _noc(cfg).flit_payload_bits - used))
     return fields
-
 
 
 def make_flit(kind, payload):
@@ -117,40 +118,15 @@ def make_flit(kind, payload):
     return int(kind) | (int(payload) << KIND_BITS)
 
 
-
-
-def _pack(fields, values):
-    word, offset = 0, 0
-    names = {n for n, _ in fields}
-    unknown = set(values) - names
-    if unknown:
-        raise KeyError(f"no field {sorted(unknown)} in {sorted(names)}")
-    for name, width in fields:
-        v = int(values.get(name, 0))
-        if not 0 <= v < (1 << width):
-            raise ValueError(f"{name} = {v} does not fit in {width} bits")
-        word |= v << offset
-        offset += width
-    return word
-
-
-def _unpack(fields, word):
-    out, offset = {}, 0
-    for name, width in fields:
-        out[name] = (word >> offset) & ((1 << width) - 1)
-        offset += width
-    return out
-
-
 def make_head(cfg, *, dest_x, dest_y, src_x, src_y, mtype, length, aux=0):
     """Payload (not the flit) of a head: pack the header fields."""
-    return _pack(head_fields(cfg), dict(dest_x=dest_x, dest_y=dest_y, src_x=src_x, src_y=src_y,
+    return pack(head_fields(cfg), dict(dest_x=dest_x, dest_y=dest_y, src_x=src_x, src_y=src_y,
                                         mtype=mtype, length=length, aux=aux))
 
 
 def parse_head(cfg, payload):
     """Header fields of a head flit's payload, as a dict."""
-    return _unpack(head_fields(cfg), payload)
+    return unpack(head_fields(cfg), payload)
 
 
 def node_xy(cfg, node):
@@ -174,3 +150,6 @@ def make_packet(cfg, src, dest, mtype, body, aux=0):
     flits += [make_flit(FlitKind.BODY, w) for w in body[:-1]]
     flits.append(make_flit(FlitKind.TAIL, body[-1]))
     return flits
+
+
+assert width_of(FlitKind) == KIND_BITS and width_of(MsgType) == MTYPE_BITS

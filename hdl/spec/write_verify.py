@@ -156,7 +156,7 @@ class WvOp(enum.IntEnum):
     WRITE_TARGET = 2  # addr = cell index (row * cols + col), value = register set
     READ_TARGET = 3  # addr -> value
     RUN = 4  # kind, region, ... -> status when the run ends
-    READ_RESULT = 5  # addr -> pulses | current << 16 | pass << 32
+    READ_RESULT = 5  # addr -> result word (result_fields): pulses, current, pass
     READ_HIST = 6  # addr = bin -> cells
     READ_FAIL = 7  # addr = index -> cell index
     READ_STAT = 8  # addr: 0 pulses, 1 failures, 2 cells, 3 last error, 4 error detail
@@ -175,3 +175,25 @@ class WvError(enum.IntEnum):
     BAD_REGION = 2  # empty or outside the array
     BAD_SET = 3  # a register set breaks a rule; detail = set << 8 | field
     BAD_VOLTAGE = 4  # PULSE/READ_MAP voltage or width out of range
+
+
+def command_fields(cfg):
+    """``[(name, width | enum)]`` of an engine command, LSB first: the engine's command
+    stream (``hdl.write_verify.wv_command_layout``) and the START_PROGRAM body
+    (``hdl.spec.host.pack_wv``) both come from this list."""
+    vb = cfg.array.v_bits
+    return [("op", WvOp), ("set", (WV_SETS - 1).bit_length()), ("field", 5), ("addr", 16),
+            ("value", 16), ("kind", WvRunKind), ("row0", 8), ("col0", 8), ("nrows", 9),
+            ("ncols", 9), ("count", 16), ("polarity", 1), ("v_line", vb), ("v_gate", vb),
+            ("width", 8), ("v_read", vb)]
+
+
+def response_fields(cfg):
+    """``[(name, width | enum)]`` of an engine response."""
+    return [("error", WvError), ("value", 40)]
+
+
+def result_fields(cfg):
+    """``[(name, width)]`` of a READ_RESULT word (one cell's last run), LSB first."""
+    a = cfg.array
+    return [("pulses", 16), ("current", a.g_bits + a.v_bits), ("passed", 1)]

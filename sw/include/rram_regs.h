@@ -307,7 +307,7 @@
 /* a received data packet wrote outside the SRAM (words dropped) */
 #define RRAM_CAUSE_ASRAM_RANGE                   11u
 
-/* NiError: Response error codes: the tile's own (``hdl.tile_spec.TileError``) and the NI's. */
+/* NiError: Response error codes: the tile's own (``hdl.spec.tile.TileError``) and the NI's. */
 #define RRAM_NI_ERR_NONE                         0u  /* success */
 #define RRAM_NI_ERR_BAD_OP                       1u  /* the tile refused the command's opcode */
 /* element, field or CSR out of range; a write to a read-only CSR */
