@@ -63,11 +63,13 @@ def _chip_small():
 
 
 def mesh_config(w, h):
-    """The NoC tests' meshes. 3 x 3: the ``tiny`` preset's NoC. 2 x 2: the smallest buffers
-    the config allows (2-flit router FIFOs, an injection buffer of one longest packet plus one
-    flit) and a 3-bit error counter, so full FIFOs, a full injection buffer and a saturated
-    counter happen often. 4 x 2 and 1 x 3: odd depths and a narrower flit."""
-    cfg = preset("tiny").replace(name=f"noc{w}x{h}", mesh_width=w, mesh_height=h)
+    """The NoC tests' meshes (a :class:`MeshConfig`: the NoC alone). 3 x 3: the ``tiny``
+    preset's NoC. 2 x 2: the smallest buffers the config allows (2-flit router FIFOs, an
+    injection buffer of one longest packet plus one flit) and a 3-bit error counter, so full
+    FIFOs, a full injection buffer and a saturated counter happen often. 4 x 2 and 1 x 3: odd
+    depths and a narrower flit (24 bits: a NoC no chip could use, since the host protocol
+    carries 32-bit words)."""
+    cfg = preset("tiny").mesh.replace(name=f"noc{w}x{h}", mesh_width=w, mesh_height=h)
     if (w, h) == (2, 2):
         cfg = cfg.replace(noc=dict(fifo_depth=2, max_packet_flits=8, ni_buffer_flits=9,
                                    error_counter_bits=3))
@@ -83,14 +85,13 @@ def mesh_config(w, h):
 MESHES = [(2, 2), (3, 3), (4, 2), (1, 3)]
 
 
-def _all():
-    cfgs = [preset("tiny"), preset("default"), _crossbar_faulty(), _wv_tiny8(), _wv_faulty(),
-            *_tile_configs().values(), _chip_small(), *(mesh_config(w, h) for w, h in MESHES)]
-    return {c.name: c for c in cfgs}
+#: Every test configuration, in one list (``sim/test_architecture.py`` checks the names are
+#: unique: a name is a build directory).
+ALL = [preset("tiny"), preset("default"), _crossbar_faulty(), _wv_tiny8(), _wv_faulty(),
+       *_tile_configs().values(), _chip_small(), *(mesh_config(w, h) for w, h in MESHES)]
 
-
-#: name -> ChipConfig of every test configuration.
-CONFIGS = _all()
+#: name -> ChipConfig (or MeshConfig) of every test configuration.
+CONFIGS = {c.name: c for c in ALL}
 
 
 def config(name):

@@ -25,6 +25,8 @@ __all__ = [
     "TileConfig",
     "HostConfig",
     "ChipConfig",
+    "MeshConfig",
+    "config_from_json",
     "PRESETS",
     "preset",
     "UA_PER_CURRENT_LSB",
@@ -330,6 +332,65 @@ class HostConfig:
         _check_int(o, "window_timeout", self.window_timeout, 16, 1 << 20)
 
 
+def _check_mesh(o, cfg):
+    if not isinstance(cfg.name, str) or not cfg.name:
+        raise ConfigError(f"{o}.name = {cfg.name!r}: must be a non-empty string")
+    _check_int(o, "mesh_width", cfg.mesh_width, 1, 8)
+    _check_int(o, "mesh_height", cfg.mesh_height, 1, 8)
+    nodes = cfg.mesh_width * cfg.mesh_height
+    if nodes < 2:
+        raise ConfigError(f"{o}.mesh_width x mesh_height = {nodes}: need a host and a tile")
+    _check_int(o, "host_node", cfg.host_node, 0, nodes - 1, " (mesh nodes)")
+    if not isinstance(cfg.noc, NocConfig):
+        raise ConfigError(f"{o}.noc = {cfg.noc!r}: must be a NocConfig")
+    cfg.noc.check()
+
+
+@dataclass(frozen=True)
+class MeshConfig:
+    """The network on chip alone: what the mesh (``hdl/noc.py``), its golden model
+    (``sim/noc.py``) and its testbench read. A chip's is :attr:`ChipConfig.mesh`; a NoC
+    study may use one that no chip could carry, e.g. flits narrower than the host
+    protocol's 32 bits.
+
+    Attributes
+    ----------
+    name : str
+    mesh_width, mesh_height, host_node : int
+        As in :class:`ChipConfig`.
+    noc : NocConfig
+    """
+
+    name: str = "mesh"
+    mesh_width: int = 2
+    mesh_height: int = 2
+    host_node: int = 0
+    noc: NocConfig = field(default_factory=NocConfig)
+
+    def __post_init__(self):
+        _check_mesh("MeshConfig", self)
+
+    def replace(self, **changes):
+        """A copy with fields replaced; ``noc=`` may be a dict of the fields to change."""
+        if isinstance(changes.get("noc"), dict):
+            changes["noc"] = dataclasses.replace(self.noc, **changes["noc"])
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        d = json.loads(text)
+        d["noc"] = NocConfig(**d["noc"])
+        return cls(**d)
+
+
+def config_from_json(text):
+    """A :class:`ChipConfig` or a :class:`MeshConfig` from its ``to_json`` text."""
+    return (ChipConfig if "array" in json.loads(text) else MeshConfig).from_json(text)
+
+
 @dataclass(frozen=True)
 class ChipConfig:
     """A whole chip. Frozen; derive variants with :meth:`replace`.
@@ -376,21 +437,14 @@ class ChipConfig:
     hash_rounds_per_cycle: int = 4
 
     def __post_init__(self):
+        from hdl.spec.host import check_host_config
+
         o = "ChipConfig"
-        if not isinstance(self.name, str) or not self.name:
-            raise ConfigError(f"{o}.name = {self.name!r}: must be a non-empty string")
-        _check_int(o, "mesh_width", self.mesh_width, 1, 8)
-        _check_int(o, "mesh_height", self.mesh_height, 1, 8)
-        nodes = self.mesh_width * self.mesh_height
-        if nodes < 2:
-            raise ConfigError(f"{o}.mesh_width x mesh_height = {nodes}: need a host and a tile")
-        _check_int(o, "host_node", self.host_node, 0, nodes - 1, " (mesh nodes)")
+        _check_mesh(o, self)
         if not isinstance(self.array, ArrayGeometry):
             raise ConfigError(f"{o}.array = {self.array!r}: must be an ArrayGeometry")
         if not isinstance(self.device, DeviceModel):
             raise ConfigError(f"{o}.device = {self.device!r}: must be a DeviceModel")
-        if not isinstance(self.noc, NocConfig):
-            raise ConfigError(f"{o}.noc = {self.noc!r}: must be a NocConfig")
         if not isinstance(self.write_verify, WriteVerifyConfig):
             raise ConfigError(f"{o}.write_verify = {self.write_verify!r}: "
                               "must be a WriteVerifyConfig")
@@ -399,7 +453,6 @@ class ChipConfig:
         if not isinstance(self.host, HostConfig):
             raise ConfigError(f"{o}.host = {self.host!r}: must be a HostConfig")
         self.array.check()
-        self.noc.check()
         self.write_verify.check()
         self.device.check(self.array.g_max, self.array.v_max)
         _check_int(o, "input_bits", self.input_bits, 1, 8)
@@ -420,8 +473,16 @@ class ChipConfig:
             )
         self.tile.check(self.adc_bits, self.input_bits)
         self.host.check(self.noc.max_packet_flits)
+        # The host and tile network interfaces' rules on the NoC format (hdl/spec/host.py).
+        check_host_config(self)
 
     # -- derived values ----------------------------------------------------------------------
+
+    @property
+    def mesh(self):
+        """The :class:`MeshConfig` of this chip's network on chip."""
+        return MeshConfig(name=self.name, mesh_width=self.mesh_width,
+                          mesh_height=self.mesh_height, host_node=self.host_node, noc=self.noc)
 
     @property
     def tiles(self):

@@ -25,6 +25,7 @@ import enum
 
 from hdl.spec.fields import pack, total_width, unpack
 from hdl.spec.noc import head_fields
+from hdl.spec.rules import any_of
 from hdl.spec.tile import TileOp
 from hdl.spec.write_verify import command_fields as wv_command_fields
 
@@ -40,6 +41,9 @@ __all__ = [
     "Irq",
     "HOST_ID",
     "VERSION",
+    "LEGAL_BYTE_SELECTS",
+    "lowest_lane",
+    "byte_select_ok",
     "pack_info",
     "unpack_info",
     "unpack_wv",
@@ -139,6 +143,27 @@ class Irq(enum.IntEnum):
     CMD_EMPTY = 5   # the command queue became empty (everything queued has been sent)
 
 
+#: Byte selects the bus takes: a byte, an aligned half word or the word. Anything else ends
+#: with ERR (MISALIGNED).
+LEGAL_BYTE_SELECTS = (0b0001, 0b0010, 0b0100, 0b1000, 0b0011, 0b1100, 0b1111)
+
+
+def lowest_lane(sel):
+    """The lowest byte lane a (Python int) byte select enables."""
+    return (sel & -sel).bit_length() - 1
+
+
+def byte_select_ok(sel, offset):
+    """The byte select ``sel`` is legal and the byte address's ``offset`` (``adr[1:0]``) is 0
+    or the lowest selected lane (both conventions for sub-word accesses are accepted).
+
+    A rule in the sense of ``hdl.spec.rules``: on Python ints it returns a bool (the golden
+    model), on Amaranth values a 1-bit value (the gateware).
+    """
+    return any_of((sel == s) & any_of(offset == o for o in sorted({0, lowest_lane(s)}))
+                  for s in LEGAL_BYTE_SELECTS)
+
+
 #: ``ID`` register: ASCII "RRAM".
 HOST_ID = 0x5252_414D
 #: ``VERSION`` register: major << 16 | minor.
@@ -146,18 +171,23 @@ VERSION = (1, 0)
 
 
 def check_host_config(cfg):
-    """Raise ConfigError if the NoC format cannot carry the host protocol."""
+    """Raise ConfigError if the NoC format cannot carry the host protocol.
+
+    ``ChipConfig`` calls this when it is built, so a configuration that breaks these rules
+    never reaches the gateware or the model.
+    """
     from hdl.spec.config import ConfigError
 
-    aux = dict(head_fields(cfg))["aux"]
-    if aux < 9:
-        raise ConfigError(
-            f"ChipConfig.noc.flit_payload_bits = {cfg.noc.flit_payload_bits}: the host "
-            f"interface needs 9 aux bits in a head (tag + 8-bit register), this gives {aux}")
     if cfg.noc.flit_payload_bits != 32:
         raise ConfigError(
             f"ChipConfig.noc.flit_payload_bits = {cfg.noc.flit_payload_bits}: the host "
             "interface carries 32-bit words, so it must be 32")
+    aux = dict(head_fields(cfg))["aux"]
+    if aux < 9:
+        raise ConfigError(
+            f"ChipConfig.noc.max_packet_flits = {cfg.noc.max_packet_flits}: the host "
+            f"interface needs 9 aux bits in a head (tag + 8-bit register); this length "
+            f"field leaves {aux} (at most 127 with 32-bit flits)")
     if cfg.noc.max_packet_flits < 4:
         raise ConfigError(
             f"ChipConfig.noc.max_packet_flits = {cfg.noc.max_packet_flits}: the host "
