@@ -44,7 +44,7 @@ docs: setup  ## Generate docs/registers.md, sw/include/rram_regs.h and sim/regs.
 
 lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the Python
 	$(RUN) python -m scripts.lint --config $(CONFIG)
-	$(RUN) ruff check hdl sim tb scripts
+	$(RUN) ruff check hdl sim tb scripts sw conftest.py
 
 synth: setup  ## Yosys synth_ecp5 of every block: build/CONFIG/synth/<block>.json
 	$(RUN) python -m scripts.synth --config $(CONFIG)
