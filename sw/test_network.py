@@ -106,8 +106,8 @@ def test_committed_models_are_what_the_training_script_makes():
     for name, expect in (("digits_mlp.onnx", net), ("digits_mlp_noise_aware.onnx", robust)):
         kept = from_onnx(MODELS / name)
         for a, b in zip(kept.layers, expect.layers, strict=True):
-            np.testing.assert_allclose(a.weight, b.weight, rtol=1e-6, atol=1e-6)
-            np.testing.assert_allclose(a.bias, b.bias, rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(a.weight, b.weight, rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(a.bias, b.bias, rtol=1e-4, atol=1e-4)
     split = digits_split()
     kept = from_onnx(MODELS / "digits_mlp.onnx")
     assert np.mean(kept.predict(split.x_test) == split.y_test) == pytest.approx(
