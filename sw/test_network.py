@@ -114,3 +114,35 @@ def test_committed_models_are_what_the_training_script_makes():
         summary["float_test_accuracy"], abs=1e-9)
     assert summary["float_test_accuracy"] > 0.95
     assert onnx.load(str(MODELS / "digits_mlp.onnx")).graph.node[0].op_type == "MatMul"
+
+
+def test_pair_codes_cover_every_difference_with_the_cheapest_pair():
+    from sw.quantize import pair_codes
+
+    levels = (10, 30, 60, 90, 120)
+    codes = pair_codes(levels)
+    diffs = sorted({a - b for a in levels for b in levels})
+    assert [c.diff for c in codes] == diffs
+    for c in codes:
+        assert levels[c.plus] - levels[c.minus] == c.diff
+        cheapest = min(a + b for a in levels for b in levels if a - b == c.diff)
+        assert levels[c.plus] + levels[c.minus] == cheapest
+
+
+def test_quantize_maps_each_weight_to_its_nearest_difference():
+    from sw.quantize import quantize
+
+    levels = (10, 30, 60, 90, 120)
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(64, 32))
+    q = quantize(w, levels)
+    grid = np.array(sorted({a - b for a in levels for b in levels}))
+    assert np.array_equal(np.asarray(levels)[q.plus] - np.asarray(levels)[q.minus], q.diff)
+    # Nearest on the grid for the chosen scale (ties may go either way).
+    err = np.abs(q.diff * q.scale - w)
+    best = np.min(np.abs(grid[None, None, :] * q.scale - w[..., None]), axis=-1)
+    np.testing.assert_allclose(err, best, atol=1e-12)
+    # The chosen scale beats "largest weight on the largest difference".
+    naive = np.max(np.abs(w)) / grid.max()
+    naive_err = np.min(np.abs(grid[None, None, :] * naive - w[..., None]), axis=-1)
+    assert np.sum(err ** 2) <= np.sum(naive_err ** 2)
