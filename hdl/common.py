@@ -10,7 +10,7 @@ with :func:`respond_state`; every block that sends packets offers their heads wi
 import enum
 from contextlib import contextmanager
 
-from amaranth.hdl import Array, Const, Signal, unsigned
+from amaranth.hdl import Array, Const, Mux, Signal, unsigned
 from amaranth.lib import data
 
 from hdl.spec.rules import any_of
@@ -24,6 +24,7 @@ __all__ = [
     "send_head",
     "send_word",
     "node_coordinates",
+    "first_match_code",
 ]
 
 
@@ -110,3 +111,14 @@ def node_coordinates(cfg, bits):
     w = cfg.mesh_width
     return (Array(Const(n % w, bits) for n in range(nodes)),
             Array(Const(n // w, bits) for n in range(nodes)))
+
+
+def first_match_code(table, payload, default=0):
+    """The gateware counterpart of ``hdl.spec.rules.first_match``: the code of the first
+    ``(code, rule)`` of ``table`` whose rule holds on ``payload`` (a Mux chain), else
+    ``default``."""
+    code = default
+    for c, rule in reversed(table):
+        code = Mux(any_of(rule(payload)), c, code)
+    return code
+

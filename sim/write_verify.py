@@ -13,14 +13,14 @@ import numpy as np
 
 from hdl.spec.crossbar import CrossbarOp
 from hdl.spec.crossbar import latency as xbar_latency
+from hdl.spec.fields import pack
+from hdl.spec.rules import any_of, first_match
 from hdl.spec.write_verify import (
     ACCESS_LATENCY,
     CELL_OVERHEAD,
     CHECK_CYCLES,
     CMD_OVERHEAD,
-    FIELD_LIMITS,
     LOOP_DIMS,
-    ORDER_RULES,
     WV_FIELDS,
     WV_SETS,
     LoopOrder,
@@ -29,7 +29,12 @@ from hdl.spec.write_verify import (
     WvField,
     WvOp,
     WvRunKind,
+    WvStat,
+    access_rules,
+    check_register_set,
+    result_fields,
     run_latency_overhead,
+    run_refusals,
 )
 from sim.host_program import MILO_LEVELS_US, level_gate
 
@@ -155,17 +160,6 @@ def igvva_register_sets(cfg):
     return default_register_sets(cfg, igvva_set)
 
 
-def check_register_set(cfg, s):
-    """First broken rule of one register set as the field that breaks it, or None."""
-    for fld, (lo, hi) in FIELD_LIMITS(cfg).items():
-        if not lo <= int(s[fld]) <= hi:
-            return fld
-    for fld, lo_f, hi_f in ORDER_RULES:
-        if s[lo_f] > s[hi_f]:
-            return fld
-    return None
-
-
 def _first_bad_set(cfg, sets):
     for i in range(WV_SETS):
         bad = check_register_set(cfg, sets[i])
@@ -244,46 +238,13 @@ class WriteVerifyModel:
     # -- commands ------------------------------------------------------------------------------
 
     def refusal(self, cmd):
-        """The WvError a command is refused with at acceptance (NONE if accepted)."""
-        a, w = self.cfg.array, self.cfg.write_verify
-        n = a.rows * a.cols
-        try:
-            op = WvOp(cmd.op)
-        except ValueError:
+        """The WvError a command is refused with at acceptance (NONE if accepted): the spec's
+        ``run_refusals`` for a RUN, ``access_rules`` (BAD_COMMAND) for the others."""
+        if cmd.op == WvOp.RUN:
+            return WvError(first_match(run_refusals(self.cfg), cmd, WvError.NONE))
+        rule = access_rules(self.cfg).get(cmd.op)
+        if rule is None or any_of(rule(cmd)):
             return WvError.BAD_COMMAND
-        if op in (WvOp.WRITE_SET, WvOp.READ_SET):
-            ok = cmd.set < WV_SETS and cmd.field < WV_FIELDS
-        elif op == WvOp.WRITE_TARGET:
-            ok = cmd.addr < n and cmd.value < WV_SETS
-        elif op in (WvOp.READ_TARGET, WvOp.READ_RESULT):
-            ok = cmd.addr < n
-        elif op == WvOp.READ_HIST:
-            ok = cmd.addr < w.hist_bins
-        elif op == WvOp.READ_FAIL:
-            ok = cmd.addr < w.fail_list_depth
-        elif op == WvOp.READ_STAT:
-            ok = cmd.addr <= 4
-        else:  # RUN
-            return self._run_refusal(cmd)
-        return WvError.NONE if ok else WvError.BAD_COMMAND
-
-    def _run_refusal(self, cmd):
-        a = self.cfg.array
-        if cmd.kind > max(WvRunKind):
-            return WvError.BAD_COMMAND
-        if not (1 <= cmd.nrows and 1 <= cmd.ncols and cmd.row0 + cmd.nrows <= a.rows
-                and cmd.col0 + cmd.ncols <= a.cols):
-            return WvError.BAD_REGION
-        kind = WvRunKind(cmd.kind)
-        if kind == WvRunKind.ENDURANCE and not (cmd.set < WV_SETS and 1 <= cmd.count <= 0x7FFF):
-            return WvError.BAD_COMMAND
-        if kind == WvRunKind.PULSE and not (
-            cmd.polarity <= 1 and cmd.v_line <= a.v_max and cmd.v_gate <= a.v_max
-            and 1 <= cmd.width <= a.pulse_width_max
-        ):
-            return WvError.BAD_VOLTAGE
-        if kind in (WvRunKind.PULSE, WvRunKind.READ_MAP) and cmd.v_read > a.v_read_max:
-            return WvError.BAD_VOLTAGE
         return WvError.NONE
 
     def execute(self, cmd):
@@ -306,16 +267,16 @@ class WriteVerifyModel:
             value = int(self.targets[cmd.addr])
         elif op == WvOp.READ_RESULT:
             i = cmd.addr
-            cur_w = self.cfg.array.g_bits + self.cfg.array.v_bits
-            value = int(self.res_pulses[i]) | int(self.res_current[i]) << 16 | int(
-                self.res_pass[i]) << (16 + cur_w)
+            value = pack(result_fields(self.cfg), dict(
+                pulses=self.res_pulses[i], current=self.res_current[i], passed=self.res_pass[i]))
         elif op == WvOp.READ_HIST:
             value = int(self.hist[cmd.addr])
         elif op == WvOp.READ_FAIL:
             value = int(self.fail_list[cmd.addr])
         elif op == WvOp.READ_STAT:
-            value = [self.stat_pulses, self.stat_failures, self.stat_cells, self.last_error,
-                     self.error_detail][cmd.addr]
+            value = {WvStat.PULSES: self.stat_pulses, WvStat.FAILURES: self.stat_failures,
+                     WvStat.CELLS: self.stat_cells, WvStat.LAST_ERROR: self.last_error,
+                     WvStat.ERROR_DETAIL: self.error_detail}[WvStat(cmd.addr)]
         else:
             return self.run(cmd)
         return WvResponse(0, value, ACCESS_LATENCY)

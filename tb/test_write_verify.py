@@ -13,6 +13,7 @@ import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.fields import unpack
 from hdl.spec.write_verify import (
     FIELD_LIMITS,
     WV_FIELDS,
@@ -21,6 +22,7 @@ from hdl.spec.write_verify import (
     WvField,
     WvOp,
     WvRunKind,
+    result_fields,
 )
 from hdl.write_verify import wv_command_layout, wv_response_layout
 from sim.crossbar import CrossbarModel
@@ -299,6 +301,38 @@ async def cocotb_stuck_cells_fail(dut):
                   len(stuck_cells), len(failed))
 
 
+@cocotb.test()
+async def cocotb_reset_ramp_stop(dut):
+    """A RESET ramp whose steps land exactly on RESET_LINE_STOP (40, 60, ..., 120 in steps of
+    20): the step onto STOP is taken, and cells that pass only after the pulse at STOP do.
+    The cells are first SET to L5, so every one of them needs the RESET ramp."""
+    tb = WvTB(dut)
+    await tb.reset()
+    a = tb.cfg.array
+    cells, region = a.rows * a.cols, (0, 0, a.rows, a.cols)
+    await tb.write_targets([4] * cells)
+    await _program_run(tb, region)
+    s = ispva_set(tb.cfg, 0)
+    start, step, stop = 40, 20, 120
+    assert (stop - start) % step == 0
+    s[F.RESET_LINE_START], s[F.RESET_LINE_STEP], s[F.RESET_LINE_STOP] = start, step, stop
+    s[F.WINDOW_HI] = 20 * s[F.VERIFY_V]
+    await tb.write_set(1, s)
+    await tb.write_targets([1] * cells)
+    await tb.send(WvCommand(WvOp.RUN, kind=WvRunKind.PROGRAM, nrows=a.rows, ncols=a.cols))
+    at_stop = {c for c, op, v_line, _, _ in tb.model.last_log.pulses
+               if op == CrossbarOp.RESET and v_line == stop}
+    passed = []
+    for c in sorted(at_stop):
+        got = await tb.send(WvCommand(WvOp.READ_RESULT, addr=c))
+        if unpack(result_fields(tb.cfg), got["value"])["passed"]:
+            passed.append(c)
+    assert passed, "no cell passed after a RESET pulse at STOP; the test would be vacuous"
+    await tb.check_readback(region)
+    dut._log.info("%d cells got a RESET pulse at STOP = %d, %d of them passed after it",
+                  len(at_stop), stop, len(passed))
+
+
 # -- pytest: build and run ------------------------------------------------------------------
 
 
@@ -309,6 +343,7 @@ CASES = [
     ("wv-tiny8", "cocotb_refused"),
     ("wv-tiny8", "cocotb_characterization"),
     ("wv-tiny8", "cocotb_register_access"),
+    ("wv-tiny8", "cocotb_reset_ramp_stop"),
     ("wv-faulty", "cocotb_program_random_sets"),
     ("wv-faulty", "cocotb_stuck_cells_fail"),
     ("wv-faulty", "cocotb_characterization"),

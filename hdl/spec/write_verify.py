@@ -4,9 +4,15 @@ Pure Python (no Amaranth): the gateware (``hdl/write_verify.py``) and the golden
 (``sim/write_verify.py``) both use these definitions, and ``docs/write_verify.md`` documents
 them. Register sets are ``WV_FIELDS`` 16-bit fields each; the host writes them one field at
 a time.
+
+The refusal rules (``access_rules``, ``run_refusals``) and the register-set rules
+(``set_rules``) are written once, as functions returning lists of "bad" conditions (see
+``hdl.spec.rules``): the golden model evaluates them on ints, the gateware on Amaranth values.
 """
 
 import enum
+
+from hdl.spec.rules import first_match
 
 __all__ = [
     "WvAlgorithm",
@@ -24,6 +30,15 @@ __all__ = [
     "run_latency_overhead",
     "LOOP_DIMS",
     "FIELD_LIMITS",
+    "ORDER_RULES",
+    "WvStat",
+    "set_rules",
+    "check_register_set",
+    "access_rules",
+    "run_refusals",
+    "command_fields",
+    "response_fields",
+    "result_fields",
 ]
 
 
@@ -148,6 +163,30 @@ ORDER_RULES = (
 )
 
 
+def set_rules(cfg):
+    """Ordered ``(field, rule)`` pairs of the register-set check: a set breaks the first rule
+    whose conditions hold, reported as its field. ``rule(s)`` reads the set's fields as
+    ``s[WvField.X]`` (the model: a row of ints; the gateware: an ``ArrayLayout`` view).
+
+    Field limits come first, in field order (a bound every 16-bit value meets is left out),
+    then the cross-field ``ORDER_RULES``.
+    """
+    rules = []
+    for f, (lo, hi) in FIELD_LIMITS(cfg).items():
+        def limit(s, f=f, lo=lo, hi=hi):
+            return ([s[f] < lo] if lo > 0 else []) + ([s[f] > hi] if hi < 0xFFFF else [])
+        rules.append((f, limit))
+    for f, lo_f, hi_f in ORDER_RULES:
+        rules.append((f, lambda s, lo_f=lo_f, hi_f=hi_f: [s[lo_f] > s[hi_f]]))
+    return rules
+
+
+def check_register_set(cfg, s):
+    """First broken rule of one register set (``set_rules``) as the field that breaks it, or
+    None."""
+    return first_match(set_rules(cfg), [int(v) for v in s], default=None)
+
+
 class WvOp(enum.IntEnum):
     """Host commands of the write-verify unit."""
 
@@ -159,7 +198,17 @@ class WvOp(enum.IntEnum):
     READ_RESULT = 5  # addr -> result word (result_fields): pulses, current, pass
     READ_HIST = 6  # addr = bin -> cells
     READ_FAIL = 7  # addr = index -> cell index
-    READ_STAT = 8  # addr: 0 pulses, 1 failures, 2 cells, 3 last error, 4 error detail
+    READ_STAT = 8  # addr (WvStat) -> counter
+
+
+class WvStat(enum.IntEnum):
+    """READ_STAT addresses: the counters of the last run."""
+
+    PULSES = 0  # pulses of the last run (32 bits, wraps)
+    FAILURES = 1  # cells that did not pass
+    CELLS = 2  # cells of the last run
+    LAST_ERROR = 3  # WvError of the last RUN (refused or BAD_SET), NONE after a run
+    ERROR_DETAIL = 4  # BAD_SET: set << 8 | field
 
 
 class WvRunKind(enum.IntEnum):
@@ -197,3 +246,63 @@ def result_fields(cfg):
     """``[(name, width)]`` of a READ_RESULT word (one cell's last run), LSB first."""
     a = cfg.array
     return [("pulses", 16), ("current", a.g_bits + a.v_bits), ("passed", 1)]
+
+
+def access_rules(cfg):
+    """``op -> rule`` of the host commands other than RUN: a command is refused with
+    BAD_COMMAND when a condition of its op's rule holds; an op missing here (and not RUN) is
+    always refused."""
+    a, w = cfg.array, cfg.write_verify
+    cells = a.rows * a.cols
+
+    def set_field(c):
+        return [c.set >= WV_SETS, c.field >= WV_FIELDS]
+
+    def cell(c):
+        return [c.addr >= cells]
+
+    return {
+        WvOp.WRITE_SET: set_field,
+        WvOp.READ_SET: set_field,
+        WvOp.WRITE_TARGET: lambda c: [c.addr >= cells, c.value >= WV_SETS],
+        WvOp.READ_TARGET: cell,
+        WvOp.READ_RESULT: cell,
+        WvOp.READ_HIST: lambda c: [c.addr >= w.hist_bins],
+        WvOp.READ_FAIL: lambda c: [c.addr >= w.fail_list_depth],
+        WvOp.READ_STAT: lambda c: [c.addr > max(WvStat)],
+    }
+
+
+def run_refusals(cfg):
+    """Ordered ``(WvError, rule)`` pairs of a RUN: the first rule whose conditions hold gives
+    the error it is refused with (``hdl.spec.rules.first_match``); none: accepted.
+
+    The command fields ``kind`` and ``polarity`` are exactly as wide as their ranges, so
+    those two conditions are constant in the gateware (and written ``>=`` past the range,
+    which lint does not flag); they matter to the model, whose commands are plain ints.
+    """
+    a = cfg.array
+    K = WvRunKind
+
+    def region(c):
+        return [c.nrows < 1, c.ncols < 1, c.row0 + c.nrows > a.rows, c.col0 + c.ncols > a.cols]
+
+    def endurance(c):
+        return [(c.kind == K.ENDURANCE) & ((c.set >= WV_SETS) | (c.count < 1)
+                                           | (c.count > 0x7FFF))]
+
+    def pulse(c):
+        return [(c.kind == K.PULSE) & ((c.polarity >= 2) | (c.v_line > a.v_max)
+                                       | (c.v_gate > a.v_max) | (c.width < 1)
+                                       | (c.width > a.pulse_width_max))]
+
+    def v_read(c):
+        return [((c.kind == K.PULSE) | (c.kind == K.READ_MAP)) & (c.v_read > a.v_read_max)]
+
+    return [
+        (WvError.BAD_COMMAND, lambda c: [c.kind >= len(K)]),
+        (WvError.BAD_REGION, region),
+        (WvError.BAD_COMMAND, endurance),
+        (WvError.BAD_VOLTAGE, pulse),
+        (WvError.BAD_VOLTAGE, v_read),
+    ]

@@ -43,8 +43,9 @@ from amaranth.hdl import (
 )
 
 from hdl.spec.crossbar import CrossbarOp
-from hdl.spec.write_verify import FIELD_LIMITS, ORDER_RULES, WvAlgorithm, WvField, WvOp, WvRunKind
-from hdl.write_verify import WriteVerifyEngine
+from hdl.spec.rules import any_of
+from hdl.spec.write_verify import FIELD_LIMITS, WvAlgorithm, WvField, WvOp, WvRunKind, set_rules
+from hdl.write_verify import Direction, WriteVerifyEngine
 from sim.write_verify import WV_SETS, default_register_sets
 
 __all__ = ["WriteVerifyProof", "PROPERTIES", "MUTANTS", "bounds"]
@@ -61,7 +62,8 @@ CELL_STATES = ("Cell-Fetch", "Cell-Load", "Cell-Init", "Issue", "Wait", "Decide"
 CMD_STATES = ("Issue", "Wait", "Decide")
 ALL_STATES = ("Idle", "Access", "Respond-Read", "Respond") + RUN_STATES
 
-NONE, SET, RESET = 0, 1, 2  # the engine's ramp directions
+# The engine's ramp directions (``direction`` is compared as a plain value here).
+NONE, SET, RESET = Direction.NONE.value, Direction.SET.value, Direction.RESET.value
 
 
 #: Register-set field ranges the proofs assume (besides the engine's own check), to keep the
@@ -94,15 +96,9 @@ def bounds(cfg, l_accept, l_response, l_host, field_max=FIELD_MAX):
 
 
 def set_valid(cfg, word):
-    """The register-set rules of ``hdl/spec/write_verify.py`` on a 16 x WV_FIELDS-bit word."""
-    def fld(f):
-        return word[16 * f:16 * f + 16]
-    ok = Const(1)
-    for f, (lo, hi) in FIELD_LIMITS(cfg).items():
-        ok = ok & (fld(f) >= lo) & (fld(f) <= hi)
-    for _, lo_f, hi_f in ORDER_RULES:
-        ok = ok & (fld(lo_f) <= fld(hi_f))
-    return ok
+    """No register-set rule (``hdl.spec.write_verify.set_rules``) is broken by ``word`` (a
+    register set, ``hdl.write_verify.set_layout``)."""
+    return ~any_of(any_of(rule(word)) for _, rule in set_rules(cfg))
 
 
 class WriteVerifyProof(Elaboratable):
@@ -189,7 +185,7 @@ class WriteVerifyProof(Elaboratable):
 
         # -- engine internals ----------------------------------------------------------------
         sq, q = v["sq"], v["cmd_q"]
-        action, direction = v["action"], v["direction"]
+        action, direction = v["action"], v["direction"].as_value()
         pos, reset_v = v["pos"], v["reset_v"]
         alts, ramp_pulses, pulses, passes = v["alts"], v["ramp_pulses"], v["pulses"], v["passes"]
         counter, count_left = v["counter"], v["count_left"]
@@ -197,7 +193,7 @@ class WriteVerifyProof(Elaboratable):
         act_line, act_gate, act_width = v["act_line"], v["act_gate"], v["act_width"]
 
         def fs(f, width=16):
-            return sq[16 * f:16 * f + width]
+            return sq[f][:width]
 
         kind = q.kind
         program = kind == WvRunKind.PROGRAM
@@ -306,17 +302,18 @@ class WriteVerifyProof(Elaboratable):
             check("core", ~past_check | ok)
             # Assumed ranges of the fields that enter multiplications (FIELD_MAX).
             for f, hi in FIELD_MAX.items():
-                m.d.comb += Assume(port.data[16 * f:16 * f + 16] <= hi)
+                m.d.comb += Assume(port.data[f] <= hi)
             # During the check: sets below the one being checked are valid unless one failed.
             check("core", ~(st("Check-Sets") & ~v["bad_found"] & (s + 1 < counter)) | ok)
         check("core", ~(in_run & ~st("Check-Sets")) | ~v["bad_found"])
-        words = Array(port.data for port in mem_words)
+        words = Array(port.data.as_value() for port in mem_words)
         sets_data = v["sets_rd"].data
-        check("core", ~(st("Check-Sets") & (counter != 0)) | (sets_data == words[counter - 1]))
+        check("core", ~(st("Check-Sets") & (counter != 0))
+              | (sets_data.as_value() == words[counter - 1]))
         def in_range(word):
             r = Const(1)
             for f, hi in FIELD_MAX.items():
-                r = r & (word[16 * f:16 * f + 16] <= hi)
+                r = r & (word[f] <= hi)
             return r
 
         check("core", ~(st("Cell-Init") & checked) | (set_valid(cfg, sets_data)
