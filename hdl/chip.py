@@ -7,7 +7,7 @@ else happens in packets (``hdl/spec/host.py``, ``docs/host.md``).
 from amaranth.hdl import Module
 from amaranth.lib import wiring
 
-from hdl.host import HostNode, wishbone_signature
+from hdl.host import HostNode, forward, wishbone_signature
 from hdl.noc import NocMesh
 from hdl.tile_node import TileNode
 
@@ -43,12 +43,7 @@ class Chip(wiring.Component):
         cfg = self._cfg
         m.submodules.mesh = mesh = NocMesh(cfg)
         m.submodules.host = host = self._host
-        for name in wishbone_signature():
-            port, inner = getattr(self, name), getattr(host, name)
-            if name in ("wb_dat_r", "wb_ack", "wb_err", "wb_stall", "irq"):
-                m.d.comb += port.eq(inner)
-            else:
-                m.d.comb += inner.eq(port)
+        forward(m, self, host, wishbone_signature())
         wiring.connect(m, host.flits_out, mesh.inject[cfg.host_node])
         wiring.connect(m, mesh.eject[cfg.host_node], host.flits_in)
         for n, t in self._tiles.items():

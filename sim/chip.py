@@ -26,6 +26,7 @@ from hdl.spec.host import (
     Irq,
     NiError,
     TileCsr,
+    byte_select_ok,
     config_words,
     out_burst,
     pack_info,
@@ -33,7 +34,14 @@ from hdl.spec.host import (
 )
 from hdl.spec.host import unpack_wv as spec_unpack_wv
 from hdl.spec.noc import MsgType, make_head, node_xy, parse_head
-from hdl.spec.regmap import ADDR_BITS, HOST_COUNTERS, REGISTERS, WINDOW_NODE_STRIDE, region
+from hdl.spec.regmap import (
+    ADDR_BITS,
+    HOST_COUNTERS,
+    REGISTERS,
+    WINDOW_NODE_STRIDE,
+    region,
+    register,
+)
 from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp
 from sim.tile import TileCommand, TileModel
 from sim.write_verify import WvCommand
@@ -42,7 +50,8 @@ __all__ = ["ChipModel", "unpack_wv", "ni_stalls"]
 
 M32 = 0xFFFF_FFFF
 _RESPONSES = (MsgType.DONE, MsgType.ERROR, MsgType.CSR_DATA, MsgType.BUF_DATA)
-_LEGAL_SEL = (0b0001, 0b0010, 0b0100, 0b1000, 0b0011, 0b1100, 0b1111)
+_STATUS = register("STATUS")
+_ERR_CAUSE = register("ERR_CAUSE")
 
 
 def unpack_wv(cfg, words):
@@ -129,8 +138,7 @@ class ChipModel:
         """``(kind, detail, cause)``; kind in reg / asram / window / error."""
         addr &= (1 << ADDR_BITS) - 1
         asram, win = region("ASRAM"), region("WINDOW")
-        lowest = (sel & -sel).bit_length() - 1 if sel else 0
-        if sel not in _LEGAL_SEL or (addr & 3) not in (0, lowest):
+        if not byte_select_ok(sel, addr & 3):
             return "error", None, BusCause.MISALIGNED
         if asram.base <= addr < asram.base + 4 * self.cfg.host.asram_words:
             return "asram", (addr - asram.base) >> 2, 0
@@ -154,16 +162,16 @@ class ChipModel:
 
     def _value(self, name):
         c = self.counters
-        status = (1 | (len(self.cmdq) >= self.cfg.host.cmd_queue_words) << 1
-                  | (not self.respq) << 2
-                  | (len(self.respq) >= self.cfg.host.resp_queue_words) << 3
-                  | (self.cmd_left != 0) << 4)
-        if self.cmdq:
-            status &= ~1
+        h = self.cfg.host
+        status = _STATUS.pack(
+            CMD_EMPTY=not self.cmdq, CMD_FULL=len(self.cmdq) >= h.cmd_queue_words,
+            RESP_EMPTY=not self.respq, RESP_FULL=len(self.respq) >= h.resp_queue_words,
+            CMD_PARTIAL=self.cmd_left != 0)
         values = {
             **self._config, "SCRATCH": self.scratch, "CTRL": 0, "STATUS": status,
             "IRQ_ENABLE": self.irq_enable, "IRQ_STATUS": self.irq_view,
-            "ERR_COUNT": self.err_count, "ERR_CAUSE": self.err_cause | self.err_info << 8,
+            "ERR_COUNT": self.err_count,
+            "ERR_CAUSE": _ERR_CAUSE.pack(CAUSE=self.err_cause, INFO=self.err_info),
             "ERR_ADDR": self.err_addr, "CMD_FREE": self.cfg.host.cmd_queue_words - len(self.cmdq),
             "RESP_LEVEL": len(self.respq), "CMD_DATA": 0, **{k: v & M32 for k, v in c.items()},
         }

@@ -14,8 +14,8 @@ import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.spec.host import WINDOW_TAG, BusCause, Irq, NiError, pack_wv
-from hdl.spec.noc import MsgType, parse_head
+from hdl.spec.host import LEGAL_BYTE_SELECTS, WINDOW_TAG, BusCause, Irq, NiError, pack_wv
+from hdl.spec.noc import MsgType, make_head, parse_head
 from hdl.spec.regmap import REGISTERS, WINDOW_NODE_STRIDE, region
 from hdl.spec.tile import TileCounter, TileField
 from hdl.spec.write_verify import WvOp, WvRunKind
@@ -86,7 +86,7 @@ class ChipTB(ClockedTB):
 
 
 def _sels():
-    return [0b0001, 0b0010, 0b0100, 0b1000, 0b0011, 0b1100, 0b1111]
+    return list(LEGAL_BYTE_SELECTS)
 
 
 def _unmapped(cfg, rng):
@@ -143,7 +143,7 @@ async def _random_traffic(dut, pipelined, n):
             if choice == 0:
                 await tb.read(rng.choice(_unmapped(cfg, rng)), sel)
             elif choice == 1:
-                bad = rng.choice([0b0000, 0b0101, 0b0110, 0b1010, 0b0111, 0b1110, 0b1001])
+                bad = rng.choice([s for s in range(16) if s not in LEGAL_BYTE_SELECTS])
                 await tb.write(rng.choice(rw + [asram]), value, bad)
             elif choice == 2:
                 await tb.write(rng.choice(ro), value, 0b1111)
@@ -276,6 +276,114 @@ async def cocotb_pipelined_burst(dut):
     dut._log.info("%d back-to-back transfers in %d cycles", len(ops), last - first + 1)
     for name in ("BUS_ACKS", "BUS_ERRS", "ERR_COUNT", "SCRATCH"):
         await tb.read(regs.REGISTERS[name][0], why=name)
+
+
+def _lure(dut, rng, cfg):
+    """Drive an access with side effects onto the bus with STB low (nothing may take it): a
+    CMD_DATA head, a RESP_DATA pop, SCRATCH / IRQ_STATUS / CTRL / SRAM writes, a read of an
+    unmapped address."""
+    head = make_head(cfg, dest_x=1, dest_y=0, src_x=0, src_y=0, mtype=MsgType.CSR_READ,
+                     length=1, aux=0)
+    adr, we, dat = rng.choice([
+        (regs.CMD_DATA, 1, head), (regs.RESP_DATA, 0, 0), (regs.SCRATCH, 1, rng.getrandbits(32)),
+        (regs.IRQ_STATUS, 1, 0xFFFF_FFFF), (regs.CTRL, 1, 3), (region("ASRAM").base, 1, 0x5A5A),
+        (0x0FC, 0, 0)])
+    dut.wb_stb.value = 0
+    dut.wb_adr.value = adr
+    dut.wb_we.value = we
+    dut.wb_dat_w.value = dat
+    dut.wb_sel.value = 0b1111
+
+
+@cocotb.test()
+async def cocotb_cyc_held_stb_low(dut):
+    """CYC held high while STB is low (Wishbone B4 allows it between the transfers of a
+    cycle): before, between and after transfers, with an access with side effects on the
+    bus, nothing is taken - no ACK/ERR in those cycles, and every result, register and
+    counter (BUS_ACKS, BUS_ERRS, ERR_COUNT) equals the golden model's."""
+    tb = ChipTB(dut)
+    await tb.reset()
+    cfg, rng, clk = tb.cfg, tb.rng, dut.clk
+    t = cfg.tiles[0]
+    # A 3-word answer waits in the response queue for the RESP_DATA pops below (the RESP
+    # interrupt is the level "a whole packet is in the response queue").
+    await tb.write(regs.IRQ_ENABLE, 1 << Irq.RESP)
+    await tb.drv.send(t, MsgType.CSR_READ, [], TileField.OUT_BITS)
+    run_sync(tb.mdrv.send(t, MsgType.CSR_READ, [], TileField.OUT_BITS))
+    await tb.rtl.wait_irq()
+    await RisingEdge(clk)
+    dx, dy = t % cfg.mesh_width, t // cfg.mesh_width
+    head = make_head(cfg, dest_x=dx, dest_y=dy, src_x=0, src_y=0, mtype=MsgType.CSR_WRITE,
+                     length=2, aux=TileField.OUT_BITS)
+    scratch = rng.getrandbits(32)
+    ops = [   # (adr, write data or None for a read, sel)
+        (regs.SCRATCH, scratch, 0b1111), (regs.SCRATCH, None, 0b1111),
+        (regs.RESP_DATA, None, 0b1111), (regs.RESP_DATA, None, 0b1111),
+        (regs.RESP_DATA, None, 0b1111), (regs.RESP_DATA, None, 0b1111),   # empty: ERR
+        (0x0FC, None, 0b1111), (regs.SCRATCH + 2, 0xBEEF, 0b1100),     # ERR, then a half
+        (regs.SCRATCH, None, 0b1111), (regs.BUS_ACKS, None, 0b1111),
+        (regs.CMD_DATA, head, 0b1111), (regs.CMD_FREE, None, 0b1111),
+        (regs.CMD_DATA, 3, 0b1111), (regs.ERR_COUNT, None, 0b1111),
+        (regs.ID, 0, 0b1111),                                             # READ_ONLY
+        (regs.IRQ_STATUS, 1 << Irq.BUS_ERROR, 0b1111), (regs.BUS_ERRS, None, 0b1111),
+    ]
+    got, idle = [], 0
+
+    async def no_answer(why):
+        nonlocal idle
+        await ReadOnly()
+        assert not int(dut.wb_ack.value) and not int(dut.wb_err.value), \
+            f"ACK/ERR {why} with no transfer outstanding (STB low since the last one)"
+        idle += 1
+        await RisingEdge(clk)
+
+    dut.wb_cyc.value = 1
+    for i in range(len(ops) + 1):     # gaps before, between and after the transfers
+        for _ in range(rng.randrange(1, 5) if 0 < i < len(ops) else 4):
+            _lure(dut, rng, cfg)
+            await no_answer(f"before op {i}" if i < len(ops) else "after the last op")
+        if i == len(ops):
+            break
+        adr, dat, sel = ops[i]
+        classic = rng.random() < 0.5    # STB held through the ACK cycle, else dropped
+        dut.wb_adr.value = adr
+        dut.wb_we.value = int(dat is not None)
+        dut.wb_dat_w.value = dat or 0
+        dut.wb_sel.value = sel
+        dut.wb_stb.value = 1
+        await ReadOnly()
+        assert not int(dut.wb_stall.value), f"op {i}: stalled with nothing outstanding"
+        await RisingEdge(clk)
+        if not classic:
+            _lure(dut, rng, cfg)
+        for _ in range(1000):
+            await ReadOnly()
+            ack, err = int(dut.wb_ack.value), int(dut.wb_err.value)
+            if ack or err:
+                got.append((bool(ack), int(dut.wb_dat_r.value)))
+                break
+            await RisingEdge(clk)
+        else:
+            raise AssertionError(f"op {i}: no ACK/ERR")
+        await RisingEdge(clk)
+    dut.wb_cyc.value = 0
+    dut.wb_stb.value = 0
+    for i, ((adr, dat, sel), (ok, data)) in enumerate(zip(ops, got, strict=True)):
+        if dat is None:
+            mok, mdata = tb.model.read(adr, sel)
+            assert (ok, ok and data) == (mok, mok and mdata), \
+                f"op {i}: read 0x{adr:05x}: {ok} 0x{data:08x}, model {mok} 0x{mdata:08x}"
+        else:
+            assert ok == tb.model.write(adr, dat, sel), f"op {i}: write 0x{adr:05x}"
+    await tb.rtl.wait_irq()     # the CSR_WRITE's answer is in the response queue
+    await RisingEdge(clk)
+    for name in ("BUS_ACKS", "BUS_ERRS", "ERR_COUNT", "ERR_CAUSE", "ERR_ADDR", "SCRATCH",
+                 "CMD_FREE", "RESP_LEVEL", "STATUS", "IRQ_STATUS", "PACKETS_OUT"):
+        await tb.read(regs.REGISTERS[name][0], why=f"{name} after CYC held")
+    await tb.check_irq("after CYC held")
+    for _ in range(3):
+        await tb.read(regs.RESP_DATA, why="the CSR_WRITE's answer")
+    dut._log.info("%d transfers, %d cycles with CYC high and STB low", len(ops), idle)
 
 
 @cocotb.test()
@@ -474,7 +582,8 @@ async def cocotb_queues_and_window(dut):
 # -- pytest ------------------------------------------------------------------------------------
 
 CASES = ["cocotb_random_pipelined", "cocotb_random_classic", "cocotb_errors",
-         "cocotb_pipelined_burst", "cocotb_interrupts", "cocotb_mvm", "cocotb_queues_and_window"]
+         "cocotb_pipelined_burst", "cocotb_cyc_held_stb_low", "cocotb_interrupts", "cocotb_mvm",
+         "cocotb_queues_and_window"]
 
 
 @pytest.mark.sim

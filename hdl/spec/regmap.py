@@ -3,7 +3,8 @@
 ``python -m scripts.gen_regs`` (``make docs``) turns this into ``docs/registers.md``, the C
 header ``sw/include/rram_regs.h`` and the Python constants ``sim/regs.py`` the driver uses;
 ``sim/test_regmap.py`` fails when any of them is stale. ``hdl/host.py`` decodes the bus from
-the same lists, and ``sim/chip.py`` models them.
+the same lists, and ``sim/chip.py`` models them; both build a register's word from its fields
+with :meth:`Register.pack`.
 
 Addresses are byte addresses on the 32-bit Wishbone port (``ADDR_BITS`` wide). Access types:
 
@@ -58,6 +59,23 @@ class Register:
     reset: int = 0
     #: bits that exist (others read 0 and ignore writes); defaults to all fields' bits
     mask: int | None = None
+
+    def pack(self, **values):
+        """The register's word from field values: ``(value & field mask) << lsb``, OR-ed;
+        fields not named are 0. Works alike on Python ints (the golden model) and on Amaranth
+        values (the gateware), using only ``&``, ``<<`` and ``|``.
+
+        >>> register("ERR_CAUSE").pack(CAUSE=3, INFO=0x12)
+        4611
+        """
+        unknown = set(values) - {f.name for f in self.fields}
+        if unknown:
+            raise KeyError(f"register {self.name} has no field {sorted(unknown)}")
+        word = 0
+        for f in self.fields:
+            if f.name in values:
+                word = word | (values[f.name] & ((1 << f.width) - 1)) << f.lsb
+        return word
 
     @property
     def bits(self):
