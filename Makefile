@@ -11,7 +11,7 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test demo verilog docs lint synth formal report-ispva bench clean
+.PHONY: help setup test test-all demo verilog docs lint synth formal report-ispva bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -30,8 +30,11 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e .
 	@touch $@
 
-test: setup  ## Run the whole regression (both simulators unless SIM is set)
-	$(RUN) pytest -n $(JOBS) $(PYTEST_ARGS)
+test: setup  ## Run the regression, both simulators unless SIM is set (no `slow` tests)
+	$(RUN) pytest -n $(JOBS) -m "not slow" --durations=15 $(PYTEST_ARGS)
+
+test-all: setup  ## Run every test, `slow` ones included (whole-chip synthesis, sweeps)
+	$(RUN) pytest -n $(JOBS) --durations=25 $(PYTEST_ARGS)
 
 demo: setup  ## Program a weight pattern, run MVMs on the RTL (Verilator) and the golden model
 	$(RUN) python -m scripts.demo

@@ -61,7 +61,9 @@ def synthesize(name, cfg, out_dir):
                          capture_output=True, text=True, cwd=out_dir)
     seconds = time.monotonic() - t0
     if res.returncode:
-        raise RuntimeError(f"yosys failed on {name} (see {log}):\n{res.stderr[-2000:]}")
+        # A negative code is a signal: -9 is usually the kernel's out-of-memory killer.
+        raise RuntimeError(f"yosys failed on {name} with exit code {res.returncode} "
+                           f"(see {log}):\n{res.stderr[-2000:]}")
     cells = json.loads(stat.read_text())["design"]["num_cells_by_type"]
     report = {key: sum(cells.get(c, 0) for c in types) for key, types in CELL_GROUPS.items()}
     report.update({

@@ -10,9 +10,15 @@ from hdl.spec.config import preset
 from scripts.blocks import BLOCKS
 from scripts.synth import ROOT, synthesize
 
-# The whole chip is every tile at once: `tiny` keeps it in the regression, `make synth
-# CONFIG=default` gives the full-size numbers.
-CASES = [(b, c) for c in ("tiny", "default") for b in BLOCKS if not (b == "chip" and c != "tiny")]
+# The regression (`make test`) keeps a quick smoke test: the tiny tile (which holds the
+# crossbar and the write-verify unit) and the tiny mesh, about 2 CPU-minutes of Yosys. Every
+# other block and size, and the whole chip (7 minutes for `tiny` alone), are marked `slow`:
+# `make test-all` and `make synth` run them.
+QUICK = {("tile", "tiny"), ("noc_mesh", "tiny")}
+CASES = [
+    pytest.param(b, c, marks=() if (b, c) in QUICK else pytest.mark.slow, id=f"{b}-{c}")
+    for c in ("tiny", "default") for b in BLOCKS if not (b == "chip" and c != "tiny")
+]
 
 
 @pytest.mark.synth
