@@ -4,24 +4,31 @@ The NI turns request packets into tile commands and answers each request with on
 response packet to its source; it turns the MVM outputs into ACTIVATIONS / PARTIAL_SUMS
 packets. The protocol is in ``hdl/spec/host.py`` and ``docs/host.md``.
 
-* One request at a time, in arrival order. A request's body words are taken as they are
-  used, so a BUF_WRITE streams into the tile without a buffer.
-* The NI keeps a shadow of the descriptor fields that shape the outputs (DEST, OFFSET,
-  OUT_COUNT, OUT_RAW), updated when a CONFIG it forwarded succeeds. At START_MVM it knows
-  how many outputs will come and where they go, so it sends each packet's head and offset
-  word before the outputs exist and then passes the outputs straight through: no output
-  buffer, and no output-stream stall except 2 cycles between packets when one MVM needs
-  more than one (``out_burst`` outputs per packet).
+* One request at a time, in arrival order (:class:`NiExecutor`, which asks
+  :class:`NiRequestDecoder` what a request does once its body is in). A request's body
+  words are taken as they are used, so a BUF_WRITE streams into the tile without a buffer.
+* The output sender (:class:`NiOutputSender`) keeps a shadow of the descriptor fields that
+  shape the outputs (DEST, OFFSET, OUT_COUNT, OUT_RAW), updated when a CONFIG the NI
+  forwarded succeeds. At START_MVM it knows how many outputs will come and where they go,
+  so it sends each packet's head and offset word before the outputs exist and then passes
+  the outputs straight through: no output buffer, and no output-stream stall except 2
+  cycles between packets when one MVM needs more than one (``out_burst`` outputs per
+  packet).
+* The responder (:class:`NiResponder`) sends the response packet. It and the output sender
+  share the packetizer; they never offer at the same time.
 * Data packets (ACTIVATIONS, PARTIAL_SUMS) write the input / partial-sum buffer and are
   not answered; a bad one (an element out of range, no offset word) counts in
   ``NI_REJECTS``. Responses sent to a tile are sunk and counted the same way.
 """
 
-from amaranth.hdl import Array, Const, Module, Mux, Signal
-from amaranth.lib import wiring
+import enum
+
+from amaranth.hdl import Module, Mux, Signal, Value
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, stream
+from hdl.common import node_coordinates, send_head, send_word
+from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, message_header_layout
 from hdl.spec.host import (
     BUFFER_OPS,
     RESPONSE_WORDS,
@@ -35,11 +42,487 @@ from hdl.spec.host import (
     pack_info,
     wv_words,
 )
-from hdl.spec.noc import MsgType, node_xy
-from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp, field_defaults
-from hdl.tile import Tile
+from hdl.spec.noc import COORD_BITS, MsgType, length_bits, node_xy
+from hdl.spec.tile import (
+    ADDR_BITS,
+    RESPONSE_VALUE_BITS,
+    TILE_COUNTERS,
+    TILE_FIELDS,
+    TileField,
+    TileOp,
+    field_defaults,
+)
+from hdl.tile import Tile, tile_command_layout, tile_output_layout, tile_response_layout
 
-__all__ = ["TileNode"]
+__all__ = ["TileNode", "NiExecutor", "NiRequestDecoder", "NiOutputSender", "NiResponder"]
+
+#: Bits of a NoC payload word the NI reads and writes (the host protocol's word).
+WORD_BITS = 32
+
+
+class NiAction(enum.IntEnum):
+    """What the NI does with a request once its body is in."""
+
+    DROP = 0      # a data packet (or a response sent to a tile): nothing to answer
+    COMMAND = 1   # issue one tile command, answer with its response
+    MVM = 2       # issue the MVM, send its outputs, answer with its response
+    RESPOND = 3   # answer at once (an NI CSR, a BUF_WRITE's result, an NI error)
+
+
+def _word_layout(cfg):
+    """A body word from the depacketizer."""
+    return data.StructLayout({"data": cfg.noc.flit_payload_bits, "last": 1})
+
+
+def _config_layout():
+    """A CONFIG the tile accepted: the field and its new value."""
+    return data.StructLayout({"field": ADDR_BITS, "value": WORD_BITS})
+
+
+def _response_layout(cfg):
+    """What the responder needs to answer a request."""
+    return data.StructLayout({
+        "dest_x": COORD_BITS, "dest_y": COORD_BITS,
+        "aux": message_header_layout(cfg)["aux"].shape,
+        "value": RESPONSE_VALUE_BITS, "error": NiError, "request": MsgType,
+    })
+
+
+class NiRequestDecoder(wiring.Component):
+    """What a request does once its body is in (combinational): the tile command it
+    becomes, or the NI's own answer.
+
+    Attributes
+    ----------
+    mtype, words, aux : In
+        The request's type, body length and ``aux`` (its register is ``aux[7:0]``).
+    err, err_idx, count : In
+        First error of a streamed body, the element it hit, the elements written.
+    requests, rejects, out_packets : In(32)
+        The NI's counters (NI CSRs).
+    stream : Out(1)
+        The request streams its body words into the tile (one command per element after
+        the start word): BUF_WRITE, ACTIVATIONS, PARTIAL_SUMS.
+    stream_op : Out(TileOp)
+        The command of each streamed element.
+    action : Out(NiAction)
+    op : Out(TileOp)
+    addr : Out(8)
+        The tile command (COMMAND, MVM).
+    error : Out(NiError)
+        The NI's error for the response (NONE: keep the request's).
+    count_reject : Out(1)
+        Count the request in ``NI_REJECTS``.
+    value : Out(32)
+        The response value of a RESPOND (an NI CSR, a BUF_WRITE's result); 0 otherwise.
+    """
+
+    def __init__(self, cfg, node):
+        self._cfg, self._node = cfg, node
+        super().__init__({
+            "mtype": In(MsgType),
+            "words": In(length_bits(cfg)),
+            "aux": In(message_header_layout(cfg)["aux"].shape),
+            "err": In(NiError),
+            "err_idx": In(32),
+            "count": In(32),
+            "requests": In(32),
+            "rejects": In(32),
+            "out_packets": In(32),
+            "stream": Out(1),
+            "stream_op": Out(TileOp),
+            "action": Out(NiAction),
+            "op": Out(TileOp),
+            "addr": Out(8),
+            "error": Out(NiError),
+            "count_reject": Out(1),
+            "value": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        mt, reg, words = self.mtype, self.aux[:8], self.words
+
+        m.d.comb += self.stream.eq((mt == MsgType.BUF_WRITE) | (mt == MsgType.ACTIVATIONS) |
+                                   (mt == MsgType.PARTIAL_SUMS))
+        with m.Switch(mt):
+            with m.Case(MsgType.ACTIVATIONS):
+                m.d.comb += self.stream_op.eq(TileOp.WRITE_INPUT)
+            with m.Case(MsgType.PARTIAL_SUMS):
+                m.d.comb += self.stream_op.eq(TileOp.WRITE_PSUM)
+            with m.Default():
+                with m.Switch(self.aux):
+                    for b, op in BUFFER_OPS.items():
+                        with m.Case(b):
+                            m.d.comb += self.stream_op.eq(op)
+
+        def command(op, addr=0, action=NiAction.COMMAND):
+            m.d.comb += [self.action.eq(action), self.op.eq(op), self.addr.eq(addr)]
+
+        def respond(error=NiError.NONE, value=0):
+            m.d.comb += [self.action.eq(NiAction.RESPOND), self.value.eq(value)]
+            if error != NiError.NONE:
+                m.d.comb += [self.error.eq(error), self.count_reject.eq(1)]
+
+        with m.Switch(mt):
+            with m.Case(MsgType.CSR_READ):
+                with m.If(words != 0):
+                    respond(NiError.BAD_LENGTH)
+                with m.Elif(reg < TILE_FIELD_BASE + TILE_FIELDS):
+                    command(TileOp.READ_CONFIG, reg)
+                with m.Elif((reg >= TILE_COUNTER_BASE) &
+                            (reg < TILE_COUNTER_BASE + TILE_COUNTERS)):
+                    command(TileOp.READ_COUNTER, reg - TILE_COUNTER_BASE)
+                with m.Else():
+                    with m.Switch(reg):
+                        for csr, value in ((TileCsr.NODE, self._node),
+                                           (TileCsr.NI_REQUESTS, self.requests),
+                                           (TileCsr.NI_REJECTS, self.rejects),
+                                           (TileCsr.NI_OUT_PACKETS, self.out_packets)):
+                            with m.Case(csr):
+                                respond(value=value)
+                        with m.Default():
+                            respond(NiError.BAD_ADDRESS)
+            with m.Case(MsgType.CSR_WRITE):
+                with m.If(words != 1):
+                    respond(NiError.BAD_LENGTH)
+                with m.Elif(reg < TILE_FIELD_BASE + TILE_FIELDS):
+                    command(TileOp.CONFIG, reg)
+                with m.Else():
+                    respond(NiError.BAD_ADDRESS)
+            with m.Case(MsgType.START_MVM):
+                with m.If(words != 0):
+                    respond(NiError.BAD_LENGTH)
+                with m.Else():
+                    command(TileOp.MVM, action=NiAction.MVM)
+            with m.Case(MsgType.START_PROGRAM):
+                with m.If(words != wv_words(self._cfg)):
+                    respond(NiError.BAD_LENGTH)
+                with m.Else():
+                    command(TileOp.WV)
+            with m.Case(MsgType.BUF_WRITE):
+                with m.If(words == 0):
+                    respond(NiError.BAD_LENGTH)
+                with m.Elif(self.err != NiError.NONE):
+                    respond(value=self.err_idx)
+                with m.Else():
+                    respond(value=self.count)
+            with m.Case(MsgType.ACTIVATIONS, MsgType.PARTIAL_SUMS):
+                m.d.comb += [self.action.eq(NiAction.DROP),
+                             self.count_reject.eq((words == 0) | (self.err != NiError.NONE))]
+            with m.Case(MsgType.DONE, MsgType.ERROR, MsgType.CSR_DATA, MsgType.BUF_DATA):
+                m.d.comb += [self.action.eq(NiAction.DROP), self.count_reject.eq(1)]
+            with m.Default():
+                respond(NiError.BAD_TYPE)
+        return m
+
+
+class NiExecutor(wiring.Component):
+    """Takes one request at a time: its body words (a streamed BUF_WRITE / ACTIVATIONS /
+    PARTIAL_SUMS becomes one tile command per word), then the tile command it becomes, then
+    the response.
+
+    Attributes
+    ----------
+    header, words : In
+        The depacketizer's header and body words.
+    tile_cmd : Out(stream.Signature(tile_command_layout(cfg)))
+    tile_resp : In(stream.Signature(tile_response_layout(cfg)))
+    config : Out(stream.Signature(_config_layout()))
+        A CONFIG the tile accepted (to the output sender's shadow; always taken).
+    mvm_start : Out(1)
+        The tile accepted START_MVM's command: the output sender starts.
+    outputs_busy : In(1)
+        The output sender still has outputs to send.
+    out_packets : In(32)
+        The output sender's packet count (NI_OUT_PACKETS).
+    respond : Out(stream.Signature(_response_layout(cfg)))
+        The response to send.
+    """
+
+    def __init__(self, cfg, node):
+        self._cfg, self._node = cfg, node
+        super().__init__({
+            "header": In(stream.Signature(message_header_layout(cfg))),
+            "words": In(stream.Signature(_word_layout(cfg))),
+            "tile_cmd": Out(stream.Signature(tile_command_layout(cfg))),
+            "tile_resp": In(stream.Signature(tile_response_layout(cfg))),
+            "config": Out(stream.Signature(_config_layout())),
+            "mvm_start": Out(1),
+            "outputs_busy": In(1),
+            "out_packets": In(32),
+            "respond": Out(stream.Signature(_response_layout(cfg))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        nwv = wv_words(cfg)
+        hdr, w, tc, tr = self.header.payload, self.words.payload, self.tile_cmd, self.tile_resp
+        m.submodules.decoder = dec = NiRequestDecoder(cfg, self._node)
+
+        # -- request registers ------------------------------------------------------------
+        src_x, src_y = Signal(COORD_BITS), Signal(COORD_BITS)
+        mt = Signal(MsgType)
+        aux, n_words = Signal.like(hdr.aux), Signal.like(hdr.words)
+        idx = Signal.like(hdr.words)            # body words taken
+        last = Signal()                         # the word being executed was the last
+        first = Signal(WORD_BITS)               # BUF_WRITE start, data offset, CSR_WRITE value
+        err = Signal(NiError)                   # response error (first one of a stream)
+        err_idx, count = Signal(32), Signal(32)
+        val = Signal(RESPONSE_VALUE_BITS)
+        wv_buf = Signal(nwv * WORD_BITS)
+        cmd_op, cmd_addr = Signal(TileOp), Signal(8)
+        requests, rejects = Signal(32), Signal(32)
+
+        stream_value = Mux(mt == MsgType.ACTIVATIONS, w.data & ((1 << cfg.input_bits) - 1),
+                           w.data)
+
+        r = self.respond.payload
+        m.d.comb += [
+            dec.mtype.eq(mt), dec.words.eq(n_words), dec.aux.eq(aux), dec.err.eq(err),
+            dec.err_idx.eq(err_idx), dec.count.eq(count), dec.requests.eq(requests),
+            dec.rejects.eq(rejects), dec.out_packets.eq(self.out_packets),
+            # The tile command: the decoded one (or the streamed word in Body).
+            tc.payload.op.eq(cmd_op), tc.payload.addr.eq(cmd_addr), tc.payload.value.eq(first),
+            tc.payload.wv.as_value().eq(wv_buf[:len(tc.payload.wv.as_value())]),
+            self.config.payload.field.eq(cmd_addr), self.config.payload.value.eq(first),
+            r.dest_x.eq(src_x), r.dest_y.eq(src_y), r.aux.eq(aux), r.value.eq(val),
+            r.error.eq(err), r.request.eq(mt),
+        ]
+
+        with m.FSM(name="ni"):
+            with m.State("Idle"):
+                m.d.comb += self.header.ready.eq(1)
+                with m.If(self.header.valid):
+                    m.d.sync += [
+                        src_x.eq(hdr.src_x), src_y.eq(hdr.src_y), mt.eq(hdr.mtype),
+                        aux.eq(hdr.aux), n_words.eq(hdr.words), idx.eq(0), err.eq(0),
+                        err_idx.eq(0), count.eq(0), val.eq(0), requests.eq(requests + 1),
+                    ]
+                    # A BUF_WRITE to a buffer that does not exist executes nothing.
+                    with m.If((hdr.mtype == MsgType.BUF_WRITE) & (hdr.aux > max(Buffer))):
+                        m.d.sync += [err.eq(NiError.BAD_ADDRESS), rejects.eq(rejects + 1)]
+                    m.next = "Body"
+                    with m.If(hdr.words == 0):
+                        m.next = "Exec"
+
+            with m.State("Body"):
+                with m.If(dec.stream & (idx != 0) & (err == NiError.NONE)):
+                    # One tile command per data word; the word is taken with the command.
+                    m.d.comb += [
+                        tc.valid.eq(self.words.valid),
+                        tc.payload.op.eq(dec.stream_op),
+                        tc.payload.addr.eq(first + idx - 1),
+                        tc.payload.value.eq(stream_value),
+                        self.words.ready.eq(tc.ready),
+                    ]
+                    with m.If(self.words.valid & tc.ready):
+                        m.d.sync += [idx.eq(idx + 1), last.eq(w.last)]
+                        m.next = "Stream-Wait"
+                with m.Else():
+                    m.d.comb += self.words.ready.eq(1)
+                    with m.If(self.words.valid):
+                        m.d.sync += idx.eq(idx + 1)
+                        with m.If(idx == 0):
+                            m.d.sync += first.eq(w.data)
+                        with m.If((mt == MsgType.START_PROGRAM) & (idx < nwv)):
+                            sel = idx[:max(1, (nwv - 1).bit_length())]
+                            m.d.sync += wv_buf.word_select(sel, WORD_BITS).eq(w.data)
+                        with m.If(w.last):
+                            m.next = "Exec"
+
+            with m.State("Stream-Wait"):
+                m.d.comb += tr.ready.eq(1)
+                with m.If(tr.valid):
+                    with m.If(tr.payload.error != 0):
+                        m.d.sync += [err.eq(tr.payload.error), err_idx.eq(idx - 2)]
+                    with m.Else():
+                        m.d.sync += count.eq(count + 1)
+                    m.next = "Body"
+                    with m.If(last):
+                        m.next = "Exec"
+
+            with m.State("Exec"):
+                m.d.sync += [cmd_op.eq(dec.op), cmd_addr.eq(dec.addr), val.eq(dec.value)]
+                with m.If(dec.error != NiError.NONE):
+                    m.d.sync += err.eq(dec.error)
+                with m.If(dec.count_reject):
+                    m.d.sync += rejects.eq(rejects + 1)
+                with m.Switch(dec.action):
+                    for action, state in ((NiAction.DROP, "Idle"), (NiAction.COMMAND, "Command"),
+                                          (NiAction.MVM, "Mvm-Issue"),
+                                          (NiAction.RESPOND, "Respond")):
+                        with m.Case(action):
+                            m.next = state
+
+            with m.State("Command"):
+                m.d.comb += tc.valid.eq(1)
+                with m.If(tc.ready):
+                    m.next = "Wait"
+
+            with m.State("Wait"):
+                m.d.comb += tr.ready.eq(1)
+                with m.If(tr.valid):
+                    m.d.sync += [val.eq(tr.payload.value), err.eq(tr.payload.error)]
+                    m.d.comb += self.config.valid.eq((cmd_op == TileOp.CONFIG) &
+                                                     (tr.payload.error == 0))
+                    m.next = "Respond"
+
+            with m.State("Mvm-Issue"):
+                m.d.comb += tc.valid.eq(1)
+                with m.If(tc.ready):
+                    m.d.comb += self.mvm_start.eq(1)
+                    m.next = "Mvm-Out"
+
+            with m.State("Mvm-Out"):
+                with m.If(~self.outputs_busy):
+                    m.next = "Wait"
+
+            with m.State("Respond"):
+                m.d.comb += self.respond.valid.eq(1)
+                with m.If(self.respond.ready):
+                    m.next = "Idle"
+        return m
+
+
+class NiOutputSender(wiring.Component):
+    """Sends one MVM's outputs as ACTIVATIONS / PARTIAL_SUMS packets of at most
+    ``out_burst`` values, each headed by its offset word; keeps the shadow of the descriptor
+    fields that shape them.
+
+    Attributes
+    ----------
+    config : In(stream.Signature(_config_layout()))
+        A CONFIG the tile accepted (always taken).
+    start : In(1)
+        The tile accepted an MVM: send ``OUT_COUNT`` outputs from ``OFFSET`` to ``DEST``.
+    busy : Out(1)
+        Outputs are left to send.
+    tile_out : In(stream.Signature(tile_output_layout(cfg)))
+    header : Out(stream.Signature(message_header_layout(cfg)))
+    words : Out(stream.Signature(32))
+        To the packetizer.
+    packets : Out(32)
+        Packets sent (NI_OUT_PACKETS).
+    """
+
+    def __init__(self, cfg):
+        self._cfg = cfg
+        super().__init__({
+            "config": In(stream.Signature(_config_layout())),
+            "start": In(1),
+            "busy": Out(1),
+            "tile_out": In(stream.Signature(tile_output_layout(cfg))),
+            "header": Out(stream.Signature(message_header_layout(cfg))),
+            "words": Out(stream.Signature(cfg.noc.flit_payload_bits)),
+            "packets": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        burst = out_burst(cfg)
+        defaults = field_defaults(cfg)
+        node_x, node_y = node_coordinates(cfg, COORD_BITS)
+        dest = Signal(range(cfg.mesh_width * cfg.mesh_height), init=defaults[TileField.DEST])
+        offset = Signal(16, init=defaults[TileField.OFFSET])
+        out_count = Signal(range(cfg.array.pairs + 1), init=defaults[TileField.OUT_COUNT])
+        raw = Signal(init=defaults[TileField.OUT_RAW])
+        left = Signal(range(cfg.array.pairs + 1))   # outputs still to send (none at reset)
+        n = Signal(range(burst + 1))            # outputs still to send in this packet
+        off = Signal(16)                        # offset of the next output
+
+        c, o = self.config, self.tile_out
+        m.d.comb += [c.ready.eq(1), self.busy.eq(left != 0)]
+        with m.If(c.valid):
+            with m.Switch(c.payload.field):
+                for f, shadow in ((TileField.DEST, dest), (TileField.OFFSET, offset),
+                                  (TileField.OUT_COUNT, out_count), (TileField.OUT_RAW, raw)):
+                    with m.Case(f):
+                        m.d.sync += shadow.eq(c.payload.value)
+        with m.If(self.start):
+            m.d.sync += [left.eq(out_count), off.eq(offset)]
+
+        with m.FSM(name="ni_out"):
+            with m.State("Head"):
+                size = Mux(left > burst, burst, left)
+                with m.If(left != 0):
+                    mtype = Mux(raw, MsgType.PARTIAL_SUMS, MsgType.ACTIVATIONS)
+                    with m.If(send_head(m, self.header, dest_x=node_x[dest], dest_y=node_y[dest],
+                                        mtype=mtype, words=size + 1)):
+                        m.d.sync += n.eq(size)
+                        m.next = "Offset"
+
+            with m.State("Offset"):
+                with m.If(send_word(m, self.words, off)):
+                    m.next = "Values"
+
+            with m.State("Values"):
+                m.d.comb += [
+                    self.words.valid.eq(o.valid),
+                    self.words.payload.eq(o.payload.value.as_signed()),
+                    o.ready.eq(self.words.ready),
+                ]
+                with m.If(o.valid & self.words.ready):
+                    m.d.sync += [n.eq(n - 1), left.eq(left - 1), off.eq(off + 1)]
+                    with m.If(n == 1):
+                        m.d.sync += self.packets.eq(self.packets + 1)
+                        m.next = "Head"
+        return m
+
+
+class NiResponder(wiring.Component):
+    """Sends a response packet: head (the request's ``aux`` echoed), ``value[31:0]`` and the
+    info word (``hdl.spec.host.pack_info``); ``send`` is taken with the last word.
+
+    Attributes
+    ----------
+    send : In(stream.Signature(_response_layout(cfg)))
+    header : Out(stream.Signature(message_header_layout(cfg)))
+    words : Out(stream.Signature(32))
+    """
+
+    def __init__(self, cfg):
+        self._cfg = cfg
+        super().__init__({
+            "send": In(stream.Signature(_response_layout(cfg))),
+            "header": Out(stream.Signature(message_header_layout(cfg))),
+            "words": Out(stream.Signature(cfg.noc.flit_payload_bits)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.send.payload
+        mtype = Mux(p.error != NiError.NONE, MsgType.ERROR,
+                    Mux(p.request == MsgType.CSR_READ, MsgType.CSR_DATA, MsgType.DONE))
+        info = p.value[32:48] | (p.error << 16) | (p.request << 24)
+        assert pack_info(1 << 32, 1, 1) == 1 | 1 << 16 | 1 << 24  # the layout of `info`
+        with m.FSM(name="ni_respond"):
+            with m.State("Head"):
+                with m.If(self.send.valid):
+                    with m.If(send_head(m, self.header, dest_x=p.dest_x, dest_y=p.dest_y,
+                                        mtype=mtype, words=RESPONSE_WORDS, aux=p.aux)):
+                        m.next = "Value"
+            with m.State("Value"):
+                with m.If(send_word(m, self.words, p.value[:32])):
+                    m.next = "Info"
+            with m.State("Info"):
+                with m.If(send_word(m, self.words, info)):
+                    m.d.comb += self.send.ready.eq(1)
+                    m.next = "Head"
+        return m
+
+
+def _share(m, target, *sources):
+    """Offer ``target`` (a stream) whichever of ``sources`` is valid; they never are at once,
+    so each may see ``target``'s ready."""
+    valid, payload = sources[0].valid, Value.cast(sources[0].payload)
+    for s in sources[1:]:
+        valid, payload = valid | s.valid, Mux(s.valid, Value.cast(s.payload), payload)
+    m.d.comb += [target.valid.eq(valid), target.payload.eq(payload)]
+    m.d.comb += [s.ready.eq(target.ready) for s in sources]
+
 
 class TileNode(wiring.Component):
     """Tile plus NI at mesh node ``node``.
@@ -73,305 +556,28 @@ class TileNode(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg, node = self._cfg, self._node
-        W, nodes = cfg.mesh_width, cfg.mesh_width * cfg.mesh_height
-        x, y = node_xy(cfg, node)
-        burst = out_burst(cfg)
-        nwv = wv_words(cfg)
-        defaults = field_defaults(cfg)
-
         m.submodules.tile = tile = Tile(cfg, node, self._image)
         m.submodules.depack = dep = NocDepacketizer(cfg)
-        m.submodules.pack = pk = NocPacketizer(cfg, x, y)
+        m.submodules.pack = pk = NocPacketizer(cfg, *node_xy(cfg, node))
+        m.submodules.executor = exe = NiExecutor(cfg, node)
+        m.submodules.outputs = outs = NiOutputSender(cfg)
+        m.submodules.responder = rsp = NiResponder(cfg)
+
         wiring.connect(m, wiring.flipped(self.flits_in), dep.flits)
         wiring.connect(m, pk.flits, wiring.flipped(self.flits_out))
-
-        hdr, words = dep.header, dep.words
-        node_x = Array(Const(n % W, 3) for n in range(nodes))
-        node_y = Array(Const(n // W, 3) for n in range(nodes))
-
-        # -- request registers ------------------------------------------------------------
-        r_src_x = Signal(3)
-        r_src_y = Signal(3)
-        r_mtype = Signal(4)
-        r_aux = Signal.like(hdr.payload.aux)
-        r_words = Signal.like(hdr.payload.words)
-        r_idx = Signal.like(hdr.payload.words)      # body words taken
-        r_last = Signal()                           # the word being executed was the last
-        r_start = Signal(32)                        # BUF_WRITE start / data offset
-        r_data = Signal(32)                         # CSR_WRITE value
-        r_err = Signal(8)                           # response error (first one of a stream)
-        r_err_idx = Signal(32)
-        r_count = Signal(32)
-        r_val = Signal(48)
-        wv_buf = Signal(nwv * 32)
-        cmd_op = Signal(4)
-        cmd_addr = Signal(16)
-        cmd_value = Signal(32)
-
-        # Shadow of the output-shaping descriptor fields.
-        sh_dest = Signal(range(nodes), init=defaults[TileField.DEST])
-        sh_offset = Signal(16, init=defaults[TileField.OFFSET])
-        sh_count = Signal(range(cfg.array.pairs + 1), init=defaults[TileField.OUT_COUNT])
-        sh_raw = Signal(init=defaults[TileField.OUT_RAW])
-
-        ni_requests = Signal(32)
-        ni_rejects = Signal(32)
-        ni_out_packets = Signal(32)
-
-        # Output packet state.
-        o_left = Signal.like(sh_count)
-        o_n = Signal(range(burst + 1))
-        o_off = Signal(16)
-
-        mt = r_mtype
-        is_stream = (mt == MsgType.BUF_WRITE) | (mt == MsgType.ACTIVATIONS) | \
-            (mt == MsgType.PARTIAL_SUMS)
-        stream_op = Signal(4)
-        with m.Switch(mt):
-            with m.Case(MsgType.ACTIVATIONS):
-                m.d.comb += stream_op.eq(TileOp.WRITE_INPUT)
-            with m.Case(MsgType.PARTIAL_SUMS):
-                m.d.comb += stream_op.eq(TileOp.WRITE_PSUM)
-            with m.Default():
-                with m.Switch(r_aux):
-                    for b, op in BUFFER_OPS.items():
-                        with m.Case(b):
-                            m.d.comb += stream_op.eq(op)
-        stream_value = Mux(mt == MsgType.ACTIVATIONS,
-                           words.payload.data & ((1 << cfg.input_bits) - 1),
-                           words.payload.data)
-
-        reg = r_aux[:8]
-        is_response = (mt == MsgType.DONE) | (mt == MsgType.ERROR) | \
-            (mt == MsgType.CSR_DATA) | (mt == MsgType.BUF_DATA)
-
-        resp_mtype = Signal(4)
-        m.d.comb += resp_mtype.eq(Mux(r_err != 0, MsgType.ERROR,
-                                      Mux(mt == MsgType.CSR_READ, MsgType.CSR_DATA,
-                                          MsgType.DONE)))
-
-        # Tile command payload: the latched command (or the streamed word in BODY).
+        wiring.connect(m, dep.header, exe.header)
+        wiring.connect(m, dep.words, exe.words)
+        wiring.connect(m, exe.tile_cmd, tile.cmd)
+        wiring.connect(m, tile.resp, exe.tile_resp)
+        wiring.connect(m, tile.out, outs.tile_out)
+        wiring.connect(m, exe.config, outs.config)
+        wiring.connect(m, exe.respond, rsp.send)
         m.d.comb += [
-            tile.cmd.payload.op.eq(cmd_op),
-            tile.cmd.payload.addr.eq(cmd_addr),
-            tile.cmd.payload.value.eq(cmd_value),
-            tile.cmd.payload.wv.as_value().eq(wv_buf[:len(tile.cmd.payload.wv.as_value())]),
+            outs.start.eq(exe.mvm_start),
+            exe.outputs_busy.eq(outs.busy),
+            exe.out_packets.eq(outs.packets),
         ]
-
-        def reject(code):
-            return [r_err.eq(code), ni_rejects.eq(ni_rejects + 1)]
-
-        with m.FSM(name="ni"):
-            with m.State("Idle"):
-                m.d.comb += hdr.ready.eq(1)
-                with m.If(hdr.valid):
-                    p = hdr.payload
-                    m.d.sync += [
-                        r_src_x.eq(p.src_x), r_src_y.eq(p.src_y), r_mtype.eq(p.mtype),
-                        r_aux.eq(p.aux), r_words.eq(p.words), r_idx.eq(0), r_err.eq(0),
-                        r_err_idx.eq(0), r_count.eq(0), r_val.eq(0),
-                        ni_requests.eq(ni_requests + 1),
-                    ]
-                    # A BUF_WRITE to a buffer that does not exist executes nothing.
-                    with m.If((p.mtype == MsgType.BUF_WRITE) & (p.aux > max(Buffer))):
-                        m.d.sync += [r_err.eq(NiError.BAD_ADDRESS),
-                                     ni_rejects.eq(ni_rejects + 1)]
-                    with m.If(p.words == 0):
-                        m.next = "Exec"
-                    with m.Else():
-                        m.next = "Body"
-
-            with m.State("Body"):
-                with m.If(is_stream & (r_idx != 0) & (r_err == 0)):
-                    # One tile command per data word; the word is taken with the command.
-                    m.d.comb += [
-                        tile.cmd.valid.eq(words.valid),
-                        tile.cmd.payload.op.eq(stream_op),
-                        tile.cmd.payload.addr.eq(r_start + r_idx - 1),
-                        tile.cmd.payload.value.eq(stream_value),
-                        words.ready.eq(tile.cmd.ready),
-                    ]
-                    with m.If(words.valid & tile.cmd.ready):
-                        m.d.sync += [r_idx.eq(r_idx + 1), r_last.eq(words.payload.last)]
-                        m.next = "Stream-Wait"
-                with m.Else():
-                    m.d.comb += words.ready.eq(1)
-                    with m.If(words.valid):
-                        w = words.payload.data
-                        m.d.sync += r_idx.eq(r_idx + 1)
-                        with m.If(r_idx == 0):
-                            m.d.sync += [r_start.eq(w), r_data.eq(w)]
-                        with m.If((mt == MsgType.START_PROGRAM) & (r_idx < nwv)):
-                            m.d.sync += wv_buf.word_select(r_idx[:max(1, (nwv - 1).bit_length())],
-                                                           32).eq(w)
-                        with m.If(words.payload.last):
-                            m.next = "Exec"
-
-            with m.State("Stream-Wait"):
-                m.d.comb += tile.resp.ready.eq(1)
-                with m.If(tile.resp.valid):
-                    with m.If(tile.resp.payload.error != 0):
-                        m.d.sync += [r_err.eq(tile.resp.payload.error), r_err_idx.eq(r_idx - 2)]
-                    with m.Else():
-                        m.d.sync += r_count.eq(r_count + 1)
-                    with m.If(r_last):
-                        m.next = "Exec"
-                    with m.Else():
-                        m.next = "Body"
-
-            with m.State("Exec"):
-                with m.If(mt == MsgType.CSR_READ):
-                    with m.If(r_words != 0):
-                        m.d.sync += reject(NiError.BAD_LENGTH)
-                        m.next = "Respond"
-                    with m.Elif(reg < TILE_FIELD_BASE + TILE_FIELDS):
-                        m.d.sync += [cmd_op.eq(TileOp.READ_CONFIG), cmd_addr.eq(reg)]
-                        m.next = "Command"
-                    with m.Elif((reg >= TILE_COUNTER_BASE) &
-                                (reg < TILE_COUNTER_BASE + TILE_COUNTERS)):
-                        m.d.sync += [cmd_op.eq(TileOp.READ_COUNTER),
-                                     cmd_addr.eq(reg - TILE_COUNTER_BASE)]
-                        m.next = "Command"
-                    with m.Else():
-                        with m.Switch(reg):
-                            with m.Case(TileCsr.NODE):
-                                m.d.sync += r_val.eq(node)
-                            with m.Case(TileCsr.NI_REQUESTS):
-                                m.d.sync += r_val.eq(ni_requests)
-                            with m.Case(TileCsr.NI_REJECTS):
-                                m.d.sync += r_val.eq(ni_rejects)
-                            with m.Case(TileCsr.NI_OUT_PACKETS):
-                                m.d.sync += r_val.eq(ni_out_packets)
-                            with m.Default():
-                                m.d.sync += reject(NiError.BAD_ADDRESS)
-                        m.next = "Respond"
-                with m.Elif(mt == MsgType.CSR_WRITE):
-                    with m.If(r_words != 1):
-                        m.d.sync += reject(NiError.BAD_LENGTH)
-                        m.next = "Respond"
-                    with m.Elif(reg < TILE_FIELD_BASE + TILE_FIELDS):
-                        m.d.sync += [cmd_op.eq(TileOp.CONFIG), cmd_addr.eq(reg),
-                                     cmd_value.eq(r_data)]
-                        m.next = "Command"
-                    with m.Else():
-                        m.d.sync += reject(NiError.BAD_ADDRESS)
-                        m.next = "Respond"
-                with m.Elif(mt == MsgType.START_MVM):
-                    with m.If(r_words != 0):
-                        m.d.sync += reject(NiError.BAD_LENGTH)
-                        m.next = "Respond"
-                    with m.Else():
-                        m.d.sync += cmd_op.eq(TileOp.MVM)
-                        m.next = "Mvm-Issue"
-                with m.Elif(mt == MsgType.START_PROGRAM):
-                    with m.If(r_words != nwv):
-                        m.d.sync += reject(NiError.BAD_LENGTH)
-                        m.next = "Respond"
-                    with m.Else():
-                        m.d.sync += cmd_op.eq(TileOp.WV)
-                        m.next = "Command"
-                with m.Elif(mt == MsgType.BUF_WRITE):
-                    with m.If(r_words == 0):
-                        m.d.sync += reject(NiError.BAD_LENGTH)
-                    with m.Elif(r_err != 0):
-                        m.d.sync += r_val.eq(r_err_idx)
-                    with m.Else():
-                        m.d.sync += r_val.eq(r_count)
-                    m.next = "Respond"
-                with m.Elif((mt == MsgType.ACTIVATIONS) | (mt == MsgType.PARTIAL_SUMS) |
-                            is_response):
-                    with m.If(is_response | (r_words == 0) | (r_err != 0)):
-                        m.d.sync += ni_rejects.eq(ni_rejects + 1)
-                    m.next = "Idle"
-                with m.Else():
-                    m.d.sync += reject(NiError.BAD_TYPE)
-                    m.next = "Respond"
-
-            with m.State("Command"):
-                m.d.comb += tile.cmd.valid.eq(1)
-                with m.If(tile.cmd.ready):
-                    m.next = "Wait"
-
-            with m.State("Wait"):
-                m.d.comb += tile.resp.ready.eq(1)
-                with m.If(tile.resp.valid):
-                    m.d.sync += [r_val.eq(tile.resp.payload.value),
-                                 r_err.eq(tile.resp.payload.error)]
-                    with m.If((cmd_op == TileOp.CONFIG) & (tile.resp.payload.error == 0)):
-                        with m.Switch(cmd_addr):
-                            with m.Case(TileField.DEST):
-                                m.d.sync += sh_dest.eq(cmd_value)
-                            with m.Case(TileField.OFFSET):
-                                m.d.sync += sh_offset.eq(cmd_value)
-                            with m.Case(TileField.OUT_COUNT):
-                                m.d.sync += sh_count.eq(cmd_value)
-                            with m.Case(TileField.OUT_RAW):
-                                m.d.sync += sh_raw.eq(cmd_value)
-                    m.next = "Respond"
-
-            with m.State("Mvm-Issue"):
-                m.d.comb += tile.cmd.valid.eq(1)
-                with m.If(tile.cmd.ready):
-                    m.d.sync += [o_left.eq(sh_count), o_off.eq(sh_offset)]
-                    m.next = "Out-Head"
-
-            with m.State("Out-Head"):
-                n = Mux(o_left > burst, burst, o_left)
-                with m.If(o_left == 0):
-                    m.next = "Wait"
-                with m.Else():
-                    m.d.comb += [
-                        pk.header.valid.eq(1),
-                        pk.header.payload.dest_x.eq(node_x[sh_dest]),
-                        pk.header.payload.dest_y.eq(node_y[sh_dest]),
-                        pk.header.payload.mtype.eq(Mux(sh_raw, MsgType.PARTIAL_SUMS,
-                                                       MsgType.ACTIVATIONS)),
-                        pk.header.payload.words.eq(n + 1),
-                    ]
-                    with m.If(pk.header.ready):
-                        m.d.sync += o_n.eq(n)
-                        m.next = "Out-Offset"
-
-            with m.State("Out-Offset"):
-                m.d.comb += [pk.words.valid.eq(1), pk.words.payload.eq(o_off)]
-                with m.If(pk.words.ready):
-                    m.next = "Out-Values"
-
-            with m.State("Out-Values"):
-                m.d.comb += [
-                    pk.words.valid.eq(tile.out.valid),
-                    pk.words.payload.eq(tile.out.payload.value.as_signed()),
-                    tile.out.ready.eq(pk.words.ready),
-                ]
-                with m.If(tile.out.valid & pk.words.ready):
-                    m.d.sync += [o_n.eq(o_n - 1), o_left.eq(o_left - 1), o_off.eq(o_off + 1)]
-                    with m.If(o_n == 1):
-                        m.d.sync += ni_out_packets.eq(ni_out_packets + 1)
-                        m.next = "Out-Head"
-
-            with m.State("Respond"):
-                m.d.comb += [
-                    pk.header.valid.eq(1),
-                    pk.header.payload.dest_x.eq(r_src_x),
-                    pk.header.payload.dest_y.eq(r_src_y),
-                    pk.header.payload.mtype.eq(resp_mtype),
-                    pk.header.payload.words.eq(RESPONSE_WORDS),
-                    pk.header.payload.aux.eq(r_aux),
-                ]
-                with m.If(pk.header.ready):
-                    m.next = "Respond-Value"
-
-            with m.State("Respond-Value"):
-                m.d.comb += [pk.words.valid.eq(1), pk.words.payload.eq(r_val[:32])]
-                with m.If(pk.words.ready):
-                    m.next = "Respond-Info"
-
-            with m.State("Respond-Info"):
-                m.d.comb += [
-                    pk.words.valid.eq(1),
-                    pk.words.payload.eq(r_val[32:48] | (r_err << 16) | (r_mtype << 24)),
-                ]
-                with m.If(pk.words.ready):
-                    m.next = "Idle"
-        assert pack_info(1 << 32, 1, 1) == 1 | 1 << 16 | 1 << 24  # the layout used above
+        # The packetizer: the output sender's packets during an MVM, the responder's after.
+        _share(m, pk.header, outs.header, rsp.header)
+        _share(m, pk.words, outs.words, rsp.words)
         return m

@@ -7,7 +7,8 @@ outputs sent, output stream always ready) for a ``P = input_bits`` layer, from t
 model, which the regression holds equal to the RTL cycle for cycle; the benchmark reruns
 that check on this preset (Verilator, random weights, signed and unsigned layers; skip it
 with ``--no-rtl``).
-``mvm_floor_cycles = P x (t_read + ceil((C/2)/K) x (B+1))`` is the time of reading and
+``mvm_floor_cycles = P x (t_read + ceil((C/2)/K) x (B+1))`` (``hdl.spec.tile.mvm_floor``;
+``mvm_cycles`` is ``hdl.spec.tile.mvm_latency``) is the time of reading and
 converting every plane one after the other; the tile overlaps the next plane's read with
 the conversions, so the ratio can fall below 1. ``golden_mvm_per_s`` is MVM commands per
 second of ``sim.tile.TileModel`` (random weights and inputs, one core). Merges the
@@ -21,9 +22,9 @@ import time
 import numpy as np
 
 from hdl.spec.config import preset
-from hdl.spec.tile import TileField, TileOp, adc_schedule
+from hdl.spec.tile import TileField, TileOp, adc_schedule, mvm_floor, mvm_latency
 from scripts.bench_report import REPORT, merge_section
-from sim.tile import TileCommand, TileModel, mvm_floor, mvm_latency
+from sim.tile import TileCommand, TileModel
 
 
 def golden_speed(cfg, seconds=2.0, seed=1):

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 from hdl.spec.config import ConfigError, preset
-from hdl.spec.tile import TileCounter, TileError, TileField, TileOp, adc_schedule
-from sim.tile import TileCommand, TileModel, mvm_floor, mvm_latency, requantize
+from hdl.spec.tile import (
+    TileCounter,
+    TileError,
+    TileField,
+    TileOp,
+    adc_schedule,
+    mvm_floor,
+    mvm_latency,
+)
+from sim.tile import TileCommand, TileModel, requantize
 
 F = TileField
 

@@ -4,7 +4,9 @@ The tile (``hdl/tile.py``) is a controller around a crossbar and its write-verif
 bit-serial MVMs through K shared SAR ADCs with shift-add accumulation, an output unit
 (partial sums, bias, requantization, activation) and performance counters. This model
 shares its crossbar with a :class:`~sim.write_verify.WriteVerifyModel`, exactly as the RTL
-shares the array between the MVM path and the engine. Pure numpy; see ``docs/tile.md``.
+shares the array between the MVM path and the engine. The refusal rules and the cycle
+model are the spec's (``hdl/spec/tile.py``), which the RTL reads too. Pure numpy; see
+``docs/tile.md``.
 """
 
 from dataclasses import dataclass
@@ -14,16 +16,18 @@ import numpy as np
 from hdl.spec.crossbar import CrossbarOp
 from hdl.spec.crossbar import latency as xbar_latency
 from hdl.spec.tile import (
+    ACCESS_LATENCY,
+    FORWARD_OVERHEAD,
+    REFUSED_LATENCY,
     TILE_COUNTERS,
-    TILE_FIELDS,
     Activation,
     TileCounter,
     TileError,
     TileField,
     TileOp,
-    adc_schedule,
     field_defaults,
-    field_limits,
+    mvm_latency,
+    refusal,
 )
 from hdl.spec.write_verify import WvOp
 from sim.crossbar import CrossbarModel
@@ -34,42 +38,9 @@ __all__ = [
     "TileResponse",
     "TileOutput",
     "TileModel",
-    "mvm_latency",
-    "mvm_floor",
     "adc_convert",
     "requantize",
 ]
-
-#: Cycles of a refused command (accept, then the response).
-REFUSED_LATENCY = 1
-#: CONFIG, READ_CONFIG, WRITE_*, READ_COUNTER.
-ACCESS_LATENCY = 2
-#: Extra cycles of a forwarded command (WV to the engine, LOAD_CELL to the crossbar): the
-#: issue cycle and the response register.
-FORWARD_OVERHEAD = 2
-#: Fixed cycles of an MVM around the planes and the outputs (issue of plane 0, write-back
-#: of the last conversion, three output pipeline stages, the response).
-MVM_OVERHEAD = 6
-
-
-def mvm_latency(cfg, in_bits, out_count, stalls=0):
-    """Cycles of an MVM command (accept to response) for a P = ``in_bits`` layer that sends
-    ``out_count`` outputs, plus ``stalls`` cycles the output stream was not ready::
-
-        t_read + (P - 1) * period + t_conv + out_count + 6 + stalls
-
-    with ``t_read = rows + 3``, ``t_conv = ((cols/2) / K) * (B + 1)`` and
-    ``period = max(t_read + 1, t_conv)`` (``hdl.spec.tile.adc_schedule``).
-    """
-    t_read, _, t_conv, _, period = adc_schedule(cfg)
-    return t_read + (in_bits - 1) * period + t_conv + out_count + MVM_OVERHEAD + stalls
-
-
-def mvm_floor(cfg, in_bits=None):
-    """The no-overlap bound ``P x (t_read + ceil((C/2)/K) x (B+1))`` of the benchmark."""
-    p = cfg.input_bits if in_bits is None else in_bits
-    t_read, _, t_conv, _, _ = adc_schedule(cfg)
-    return p * (t_read + t_conv)
 
 
 def adc_convert(cfg, current, shift):
@@ -117,7 +88,7 @@ def _signed32(x):
 
 @dataclass(frozen=True)
 class TileCommand:
-    """One command of the tile's command stream (fields as ``hdl.tile.tile_command_layout``);
+    """One command of the tile's command stream (``hdl.spec.tile.command_fields``);
     ``wv`` is the :class:`~sim.write_verify.WvCommand` a WV command forwards."""
 
     op: int
@@ -178,37 +149,9 @@ class TileModel:
         self.counters[which] = (self.counters[which] + int(n)) & mask
 
     def refusal(self, cmd):
-        """The TileError a command is refused with at acceptance (NONE if accepted)."""
-        cfg, a, t = self.cfg, self.cfg.array, self.cfg.tile
-        try:
-            op = TileOp(cmd.op)
-        except ValueError:
-            return TileError.BAD_OP
-        if op == TileOp.CONFIG:
-            if cmd.addr >= TILE_FIELDS:
-                return TileError.BAD_ADDRESS
-            lo, hi = field_limits(cfg)[TileField(cmd.addr)]
-            return TileError.NONE if lo <= cmd.value <= hi else TileError.BAD_VALUE
-        if op == TileOp.READ_CONFIG:
-            return TileError.NONE if cmd.addr < TILE_FIELDS else TileError.BAD_ADDRESS
-        if op == TileOp.WRITE_INPUT:
-            if cmd.addr >= a.rows:
-                return TileError.BAD_ADDRESS
-            return TileError.NONE if cmd.value < (1 << cfg.input_bits) else TileError.BAD_VALUE
-        if op in (TileOp.WRITE_BIAS, TileOp.WRITE_PSUM):
-            if cmd.addr >= a.pairs:
-                return TileError.BAD_ADDRESS
-            bits = t.bias_bits if op == TileOp.WRITE_BIAS else t.psum_bits
-            v = _signed32(cmd.value)
-            ok = -(1 << (bits - 1)) <= v < (1 << (bits - 1))
-            return TileError.NONE if ok else TileError.BAD_VALUE
-        if op == TileOp.LOAD_CELL:
-            if (cmd.addr >> 8) >= a.rows or (cmd.addr & 0xFF) >= a.cols:
-                return TileError.BAD_ADDRESS
-            return TileError.NONE if cmd.value <= a.g_max else TileError.BAD_VALUE
-        if op == TileOp.READ_COUNTER:
-            return TileError.NONE if cmd.addr < TILE_COUNTERS else TileError.BAD_ADDRESS
-        return TileError.NONE  # MVM, WV
+        """The TileError a command is refused with at acceptance (NONE if accepted): the
+        spec's ``hdl.spec.tile.refusal_rules``, which the RTL evaluates too."""
+        return refusal(self.cfg, cmd)
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -49,6 +49,11 @@ def _tile_configs():
         # Read-bound: one ADC per pair (K = C/2), 4-bit inputs.
         "tile-b8k4": tiny.replace(name="tile-b8k4", array={"rows": 8, "cols": 8},
                                   input_bits=4, adc_bits=8, adc_count=4),
+        # Conversion-bound, gap 7 = 2**3 - 1 and the narrowest ADC (B = 2, so a plane's read
+        # has the least slack, B cycles): 6 rounds of 3 cycles vs a 9-cycle read. The
+        # plane-issue delay shows here (docs/tile.md, "How exact the gap is").
+        "tile-b2k1": tiny.replace(name="tile-b2k1", array={"rows": 6, "cols": 12},
+                                  input_bits=8, adc_bits=2, adc_count=1),
     }
 
 

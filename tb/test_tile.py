@@ -3,9 +3,10 @@
 Every command's response, latency and MVM outputs are compared with the model; the
 performance counters are read back at the end of every test. Weights come either through
 the crossbar's LOAD back door or through write-verify programming; activations, layer
-descriptors, biases and partial sums are random. Three configurations cover B in {4, 6, 8},
-K in {1, a proper divisor, C/2} and both overlap regimes (conversion-bound, read-bound);
-every layer draws P from {1, 4, 8} (up to the configuration's input_bits), signed or not.
+descriptors, biases and partial sums are random. Four configurations cover B in {2, 4, 6, 8},
+K in {1, a proper divisor, C/2}, both overlap regimes (conversion-bound, read-bound) and a
+plane-issue delay of 1, 5 and 7 cycles; every layer draws P from {1, 4, 8} (up to the
+configuration's input_bits), signed or not.
 """
 
 import itertools
@@ -24,11 +25,12 @@ from hdl.spec.tile import (
     TileOp,
     adc_schedule,
     field_limits,
+    mvm_latency,
 )
 from hdl.spec.write_verify import WvOp, WvRunKind
 from hdl.tile import tile_command_layout, tile_output_layout, tile_response_layout
 from hdl.write_verify import wv_command_layout
-from sim.tile import TileCommand, TileModel, mvm_latency
+from sim.tile import TileCommand, TileModel
 from sim.write_verify import WvCommand
 from tb.bus import BlockTB, pack
 from tb.configs import config as config_named
@@ -370,19 +372,28 @@ CASES = [
     ("tile-b6k2", "cocotb_backpressure"),
     ("tile-b8k4", "cocotb_backpressure"),
     ("tile-b8k4", "cocotb_errors"),
+    ("tile-b2k1", "cocotb_mvm_backdoor"),
+    ("tile-b2k1", "cocotb_partial_sums"),
 ]
 
-TILE_CONFIGS = {n: config_named(n) for n in ("tile-b4k1", "tile-b6k2", "tile-b8k4")}
+TILE_CONFIGS = {n: config_named(n) for n in ("tile-b4k1", "tile-b6k2", "tile-b8k4",
+                                             "tile-b2k1")}
 
 
 def test_schedule_regimes():
-    """The three configurations cover both overlap regimes and gap > 1."""
+    """The configurations cover both overlap regimes and gap > 1; tile-b2k1 is the one where
+    the plane-issue delay shows (docs/tile.md, "How exact the gap is")."""
     regimes = {name: adc_schedule(cfg) for name, cfg in TILE_CONFIGS.items()}
     assert regimes["tile-b4k1"][3] > 1 and regimes["tile-b4k1"][4] == regimes["tile-b4k1"][2]
     assert regimes["tile-b6k2"][3] == 1 and regimes["tile-b6k2"][4] == regimes["tile-b6k2"][2]
     t_read, _, t_conv, _, period = regimes["tile-b8k4"]
     assert t_conv < period == t_read + 1
     assert mvm_latency(TILE_CONFIGS["tile-b8k4"], 1, 1) == t_read + t_conv + 1 + 6
+    # Slack B = 2 (a read issued 3 cycles late delays the next plane); gap 7 = 2**3 - 1 (a
+    # wait counter one value too wide wraps to 0 and issues the read 6 cycles early).
+    cfg = TILE_CONFIGS["tile-b2k1"]
+    t_read, _, t_conv, gap, period = regimes["tile-b2k1"]
+    assert cfg.adc_bits == 2 and gap == 7 and period == t_conv == gap + t_read + cfg.adc_bits
 
 
 @pytest.mark.sim
