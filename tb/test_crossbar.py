@@ -183,7 +183,8 @@ CASES = [
     ("xbar-faulty", "cocotb_refused_commands"),
     ("xbar-faulty", "cocotb_stuck_cells"),
     ("xbar-faulty", "cocotb_relax"),
-    ("default", "cocotb_random_mvm"),
+    # The full 64 x 64 array: 2 x 2.5 minutes, so `make test-all` only.
+    pytest.param("default", "cocotb_random_mvm", marks=pytest.mark.slow),
 ]
 
 
