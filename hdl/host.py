@@ -43,6 +43,7 @@ from hdl.noc import (
     message_header_layout,
 )
 from hdl.spec.host import (
+    QUEUE_OFFSET,
     RESPONSE_WORDS,
     WINDOW_TAG,
     BusCause,
@@ -674,7 +675,9 @@ class Receiver(wiring.Component):
     """Takes every packet for the host from the depacketizer.
 
     ACTIVATIONS / PARTIAL_SUMS ``[offset, v0, ...]`` write ``SRAM[offset + i]`` (words past
-    the SRAM are dropped, the first one logged as ASRAM_RANGE) and raise DATA; the answer
+    the SRAM are dropped, the first one logged as ASRAM_RANGE) and raise DATA, unless the
+    offset has bit 15 set (``QUEUE_OFFSET``): then the packet goes whole into the response
+    queue, like an answer, and the driver reads it in order with its sender's DONE; the answer
     the window waits for goes to the window; every other packet goes whole (head payload,
     then body) into the response queue, raising DONE / ERROR with its last word.
 
@@ -717,6 +720,7 @@ class Receiver(wiring.Component):
         hdr, words, resp, win, ev = self.header, self.words, self.resp, self.window, self.events
         dh, dw = hdr.payload, words.payload
         raw_head = Signal(head_layout(cfg))     # the head payload as it came in
+        held_head = Signal(head_layout(cfg))    # a data packet's head, until its offset word
         mtype = Signal(MsgType)
         src = Signal(8)
         off = Signal(16)
@@ -750,6 +754,7 @@ class Receiver(wiring.Component):
                                  first.eq(1), win_idx.eq(0)]
                     with m.If(is_data):
                         m.d.comb += hdr.ready.eq(1)
+                        m.d.sync += held_head.eq(raw_head)
                         with m.If(dh.words == 0):
                             m.d.comb += ev.DATA.eq(1)
                         with m.Else():
@@ -772,14 +777,23 @@ class Receiver(wiring.Component):
                     m.d.comb += response_events(mtype)
                     m.next = "Head"
             with m.State("Data-Offset"):
-                m.d.comb += words.ready.eq(1)
-                with m.If(words.valid):
+                queued = dw.data & QUEUE_OFFSET != 0
+                m.d.comb += words.ready.eq(~queued)
+                with m.If(words.valid & queued):
+                    # Bound for the response queue: the held head first, then the offset
+                    # word and the values through "Response".
+                    m.next = "Queue-Head"
+                with m.Elif(words.valid):
                     m.d.sync += off.eq(dw.data[:16])
                     with m.If(dw.last):
                         m.d.comb += ev.DATA.eq(1)
                         m.next = "Head"
                     with m.Else():
                         m.next = "Data"
+            with m.State("Queue-Head"):
+                m.d.comb += [resp.valid.eq(1), resp.payload.eq(held_head)]
+                with m.If(resp.ready):
+                    m.next = "Response"
             with m.State("Data"):
                 m.d.comb += words.ready.eq(~self.sram_busy)
                 with m.If(words.valid & ~self.sram_busy):

@@ -31,6 +31,7 @@ from hdl.common import node_coordinates, send_head, send_word
 from hdl.noc import NocDepacketizer, NocPacketizer, flit_layout, message_header_layout
 from hdl.spec.host import (
     BUFFER_OPS,
+    EXPECT_BITS,
     RESPONSE_WORDS,
     TILE_COUNTER_BASE,
     TILE_FIELD_BASE,
@@ -67,6 +68,7 @@ class NiAction(enum.IntEnum):
     COMMAND = 1   # issue one tile command, answer with its response
     MVM = 2       # issue the MVM, send its outputs, answer with its response
     RESPOND = 3   # answer at once (an NI CSR, a BUF_WRITE's result, an NI error)
+    EXPECT = 4    # CSR_WRITE of NI_EXPECT: arm the data-started MVMs, then answer
 
 
 def _word_layout(cfg):
@@ -100,6 +102,10 @@ class NiRequestDecoder(wiring.Component):
         First error of a streamed body, the element it hit, the elements written.
     requests, rejects, out_packets : In(32)
         The NI's counters (NI CSRs).
+    expect, arrived : In(EXPECT_BITS)
+        NI_EXPECT and NI_ARRIVED.
+    first : In(32)
+        The request's first body word (a CSR_WRITE's value).
     stream : Out(1)
         The request streams its body words into the tile (one command per element after
         the start word): BUF_WRITE, ACTIVATIONS, PARTIAL_SUMS.
@@ -129,6 +135,9 @@ class NiRequestDecoder(wiring.Component):
             "requests": In(32),
             "rejects": In(32),
             "out_packets": In(32),
+            "expect": In(EXPECT_BITS),
+            "arrived": In(EXPECT_BITS),
+            "first": In(32),
             "stream": Out(1),
             "stream_op": Out(TileOp),
             "action": Out(NiAction),
@@ -178,7 +187,9 @@ class NiRequestDecoder(wiring.Component):
                         for csr, value in ((TileCsr.NODE, self._node),
                                            (TileCsr.NI_REQUESTS, self.requests),
                                            (TileCsr.NI_REJECTS, self.rejects),
-                                           (TileCsr.NI_OUT_PACKETS, self.out_packets)):
+                                           (TileCsr.NI_OUT_PACKETS, self.out_packets),
+                                           (TileCsr.NI_EXPECT, self.expect),
+                                           (TileCsr.NI_ARRIVED, self.arrived)):
                             with m.Case(csr):
                                 respond(value=value)
                         with m.Default():
@@ -188,6 +199,11 @@ class NiRequestDecoder(wiring.Component):
                     respond(NiError.BAD_LENGTH)
                 with m.Elif(reg < TILE_FIELD_BASE + TILE_FIELDS):
                     command(TileOp.CONFIG, reg)
+                with m.Elif(reg == TileCsr.NI_EXPECT):
+                    with m.If(self.first >> EXPECT_BITS != 0):
+                        respond(NiError.BAD_VALUE)
+                    with m.Else():
+                        m.d.comb += self.action.eq(NiAction.EXPECT)
                 with m.Else():
                     respond(NiError.BAD_ADDRESS)
             with m.Case(MsgType.START_MVM):
@@ -238,6 +254,12 @@ class NiExecutor(wiring.Component):
         The output sender's packet count (NI_OUT_PACKETS).
     respond : Out(stream.Signature(_response_layout(cfg)))
         The response to send.
+
+    **Data-started MVMs.** Once NI_EXPECT = E > 0 is written, every E data words (the
+    elements of ACTIVATIONS and PARTIAL_SUMS packets the tile accepted) start an MVM by
+    themselves, before the NI takes its next packet, and the MVM is answered (DONE, request
+    type START_MVM, aux 0) to the node that wrote NI_EXPECT. The trigger travels with the
+    data, so the next image's data cannot overtake it. Writing NI_EXPECT zeroes NI_ARRIVED.
     """
 
     def __init__(self, cfg, node):
@@ -274,6 +296,9 @@ class NiExecutor(wiring.Component):
         wv_buf = Signal(nwv * WORD_BITS)
         cmd_op, cmd_addr = Signal(TileOp), Signal(8)
         requests, rejects = Signal(32), Signal(32)
+        expect, arrived = Signal(EXPECT_BITS), Signal(EXPECT_BITS)
+        owner_x, owner_y = Signal(COORD_BITS), Signal(COORD_BITS)   # who wrote NI_EXPECT
+        fire = (expect != 0) & (arrived >= expect)
 
         stream_value = Mux(mt == MsgType.ACTIVATIONS, w.data & ((1 << cfg.input_bits) - 1),
                            w.data)
@@ -283,6 +308,7 @@ class NiExecutor(wiring.Component):
             dec.mtype.eq(mt), dec.words.eq(n_words), dec.aux.eq(aux), dec.err.eq(err),
             dec.err_idx.eq(err_idx), dec.count.eq(count), dec.requests.eq(requests),
             dec.rejects.eq(rejects), dec.out_packets.eq(self.out_packets),
+            dec.expect.eq(expect), dec.arrived.eq(arrived), dec.first.eq(first),
             # The tile command: the decoded one (or the streamed word in Body).
             tc.payload.op.eq(cmd_op), tc.payload.addr.eq(cmd_addr), tc.payload.value.eq(first),
             tc.payload.wv.as_value().eq(wv_buf[:len(tc.payload.wv.as_value())]),
@@ -293,8 +319,17 @@ class NiExecutor(wiring.Component):
 
         with m.FSM(name="ni"):
             with m.State("Idle"):
-                m.d.comb += self.header.ready.eq(1)
-                with m.If(self.header.valid):
+                with m.If(fire):
+                    # A data-started MVM, answered to the node that armed it.
+                    m.d.sync += [
+                        src_x.eq(owner_x), src_y.eq(owner_y), mt.eq(MsgType.START_MVM),
+                        aux.eq(0), err.eq(0), val.eq(0), cmd_op.eq(TileOp.MVM),
+                        arrived.eq(arrived - expect),
+                    ]
+                    m.next = "Mvm-Issue"
+                with m.Else():
+                    m.d.comb += self.header.ready.eq(1)
+                with m.If(~fire & self.header.valid):
                     m.d.sync += [
                         src_x.eq(hdr.src_x), src_y.eq(hdr.src_y), mt.eq(hdr.mtype),
                         aux.eq(hdr.aux), n_words.eq(hdr.words), idx.eq(0), err.eq(0),
@@ -339,6 +374,8 @@ class NiExecutor(wiring.Component):
                         m.d.sync += [err.eq(tr.payload.error), err_idx.eq(idx - 2)]
                     with m.Else():
                         m.d.sync += count.eq(count + 1)
+                        with m.If(mt != MsgType.BUF_WRITE):
+                            m.d.sync += arrived.eq(arrived + 1)
                     m.next = "Body"
                     with m.If(last):
                         m.next = "Exec"
@@ -355,6 +392,10 @@ class NiExecutor(wiring.Component):
                                           (NiAction.RESPOND, "Respond")):
                         with m.Case(action):
                             m.next = state
+                    with m.Case(NiAction.EXPECT):
+                        m.d.sync += [expect.eq(first), arrived.eq(0), owner_x.eq(src_x),
+                                     owner_y.eq(src_y)]
+                        m.next = "Respond"
 
             with m.State("Command"):
                 m.d.comb += tc.valid.eq(1)

@@ -1,66 +1,233 @@
-"""The main job at this stage: the crossbar of the `default` preset, RTL against golden model.
+"""The main job: the digits network on the chip, golden model and RTL, accuracy and cost.
 
-1. generate the crossbar's Verilog for the preset (``build/<preset>/crossbar.v``);
-2. build it with Verilator (reused across runs) and program a signed weight pattern onto
-   its 64 x 64 cells with SET pulses and verify reads (differential pairs, Milo's 5 levels);
-3. run random input bit-planes through the MVM on the RTL and on the golden model;
-4. print a summary showing they agree (also in ``build/reports/demo_crossbar.json``).
+1. compile the network (``--model``, default ``sw/models/digits_mlp.onnx``) for the preset
+   (``--config``, default ``default``): quantized weights, calibrated ADC gains and
+   requantization, placement (``sw/compiler.py``);
+2. on the golden model: program every weight through the write-verify engine (M-ISPVA,
+   the engine's power-on register sets), configure the tiles, run the test split through
+   the layer pipeline; the same with 1 % stuck cells, and after an anneal; an
+   accuracy-vs-variability sweep;
+3. on the RTL (``--sim verilator`` or ``icarus``; ``golden`` skips it): the same driver
+   program on the generated chip, timed in cycles, every logit compared with the golden
+   model's;
+4. print one table; write ``build/reports/demo.json``, ``demo.md``, ``demo_confusion.png``
+   and ``demo_variability.png``.
 """
 
 import argparse
+import asyncio
+import dataclasses
 import json
 import sys
 import time
+from pathlib import Path
+
+import numpy as np
 
 from hdl.spec.config import ConfigError, preset
-from scripts.generate import ROOT, write_all
-from tb.demo_crossbar import REPORT
-from tb.harness import run_cocotb
+from hdl.spec.tile import TileField, mvm_latency
+from sim.driver import Driver, ModelBackend
+from sw.compiler import ideal_forward
+from sw.job import DEFAULT_MODEL, inference_program, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "build" / "reports"
+NOISE_FIELDS = ("c2c_noise", "compliance_noise", "gain_spread", "hrs_noise")
+#: Relax strength of "after the anneal" (``CrossbarModel.relax``): a bell spread of sigma
+#: ~4.6 uS and a 1.6 % drift toward 0 of every conductance.
+ANNEAL_STRENGTH = 8
+
+
+def _bar(total, desc):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="img", leave=False, file=sys.stderr)
+
+
+def golden_run(job, cfg, desc, anneal=0):
+    """The driver program on the golden model of ``cfg``: (result dict, chip model)."""
+    backend = ModelBackend(cfg)
+    drv = Driver(backend, cfg)
+    bar = _bar(len(job.y), desc)
+
+    def progress(phase, k):
+        if phase == "infer":
+            bar.update(k)
+
+    def relax():
+        # The model's relax between programming and inference (the RTL has no host path to
+        # RELAX, so this row is golden only).
+        for t in job.compiled.tiles():
+            backend.model.tile(t.node).xb.relax(anneal)
+
+    program = inference_program(job.compiled, job.x_codes, progress=progress,
+                                after_program=relax if anneal else None)
+    result = asyncio.run(program(drv))
+    bar.close()
+    return result, backend.model
+
+
+def accuracy(logits, y):
+    return float(np.mean(np.argmax(np.asarray(logits), axis=1) == y))
+
+
+def with_device(cfg, **fields):
+    return dataclasses.replace(cfg, device=dataclasses.replace(cfg.device, **fields))
+
+
+def model_cycles(compiled):
+    """The spec's cycle model of the layer pipeline: latency = sum of the layers' MVM
+    latencies, throughput bound = the slowest layer (network and host time not included)."""
+    per_layer = []
+    for lp in compiled.layers:
+        t = lp.all_tiles()
+        per_layer.append(max(mvm_latency(compiled.cfg, lp.in_bits, u.desc[TileField.OUT_COUNT])
+                             for u in t))
+    return sum(per_layer), max(per_layer), per_layer
+
+
+def rtl_run(job, cfg, sim, model_path, images):
+    from tb.harness import run_cocotb
+
+    out = REPORTS / "demo_rtl.json"
+    out.unlink(missing_ok=True)
+    run_cocotb("chip", cfg, "tb.demo_network", "demo", sim,
+               params={"model": str(model_path), "images": images, "out": str(out)})
+    if not out.exists():
+        sys.exit("[demo] the RTL run produced no result; see the log above")
+    return json.loads(out.read_text())
+
+
+def sweep(job, cfg):
+    """Accuracy against the device's cycle-to-cycle and device-to-device spreads (scaled
+    together) and against the stuck-cell rate, on the golden model."""
+    base = {f: getattr(cfg.device, f) for f in NOISE_FIELDS}
+    noise = []
+    for scale in (0, 1, 2, 4, 6):
+        c = with_device(cfg, **{f: min(64, v * scale) for f, v in base.items()})
+        r, _ = golden_run(job, c, f"spread x{scale}")
+        noise.append((scale, accuracy(r["logits"], job.y)))
+    stuck = []
+    for pct in (0, 1, 2, 5, 10):
+        c = with_device(cfg, stuck_rate_q14=round(pct / 100 * 16384))
+        r, _ = golden_run(job, c, f"stuck {pct} %")
+        stuck.append((pct, accuracy(r["logits"], job.y)))
+    return noise, stuck
+
+
+def plots(job, logits, noise, stuck, ideal_acc):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ConfusionMatrixDisplay.from_predictions(job.y, np.argmax(np.asarray(logits), 1), ax=ax,
+                                            colorbar=False)
+    ax.set_title(f"digits on the chip (golden model), {accuracy(logits, job.y):.1%}")
+    fig.tight_layout()
+    fig.savefig(REPORTS / "demo_confusion.png", dpi=120)
+    plt.close(fig)
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
+    a1.plot([s for s, _ in noise], [100 * a for _, a in noise], "o-")
+    a1.set_xlabel("device spreads (x default)")
+    a1.set_ylabel("test accuracy (%)")
+    a2.plot([p for p, _ in stuck], [100 * a for _, a in stuck], "o-", color="C3")
+    a2.set_xlabel("stuck cells (%)")
+    for a in (a1, a2):
+        a.axhline(100 * ideal_acc, color="gray", ls="--", lw=1, label="quantized ideal")
+        a.grid(alpha=0.3)
+    a1.legend(loc="lower left")
+    fig.suptitle("Accuracy against variability (golden model, M-ISPVA programming)")
+    fig.tight_layout()
+    fig.savefig(REPORTS / "demo_variability.png", dpi=120)
+    plt.close(fig)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="default")
-    ap.add_argument("--sim", default="verilator", choices=["verilator", "icarus"])
+    ap.add_argument("--sim", default="verilator", choices=["verilator", "icarus", "golden"])
+    ap.add_argument("--images", type=int, default=None, help="test images (default: all 360)")
+    ap.add_argument("--model", default=str(DEFAULT_MODEL), help="ONNX file of the network")
+    ap.add_argument("--no-sweep", action="store_true", help="skip the variability sweep")
     args = ap.parse_args(argv)
     try:
         cfg = preset(args.config)
     except ConfigError as e:
         sys.exit(f"error: {e}")
+    REPORTS.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    for path in write_all(cfg, ROOT / "build" / cfg.name):
-        print(f"[demo] Verilog: {path.relative_to(ROOT)}")
-    print(f"[demo] building and running on {args.sim} (first build takes a minute) ...",
-          flush=True)
-    REPORT.unlink(missing_ok=True)
-    try:
-        run_cocotb("crossbar", cfg, "tb.demo_crossbar", "demo", args.sim)
-    finally:
-        if not REPORT.exists():
-            sys.exit("[demo] the simulation produced no report; see the log above")
-    s = json.loads(REPORT.read_text())
-    a = s["array"]
-    print()
-    print(f"Crossbar demo, preset '{s['preset']}': {a[0]} x {a[1]} cells, "
-          f"{s['weights_shape'][0]} x {s['weights_shape'][1]} signed weights in -4..4")
-    print(f"  programmed with {s['pulses_rtl']} SET pulses and "
-          f"{s['commands'] - s['pulses_rtl']} verify reads, {s['program_cycles_rtl']} cycles; "
-          f"{s['cells_passed']}/{s['cells']} cells verified")
-    print("  level [uS]  cells  median g RTL  median g golden  mean pulses")
-    for level, d in s["levels"].items():
-        print(f"  {level:>10}  {d['cells']:5d}  {d['median_g_rtl']:12.1f}  "
-              f"{d['median_g_golden']:15.1f}  {d['mean_pulses']:11.1f}")
-    print(f"  conductance map: {s['cells_identical']}/{s['cells']} cells identical; pulses "
-          f"{s['pulses_rtl']} (RTL) vs {s['pulses_golden']} (golden); cycles "
-          f"{s['program_cycles_rtl']} vs {s['program_cycles_golden']}")
-    print(f"  MVM: {s['mvm_planes']} random bit-planes, {s['mvm_values_identical']}/"
-          f"{s['mvm_values']} pair currents identical; latency {s['mvm_cycles_rtl']} cycles "
-          f"(golden model: {s['mvm_cycles_golden']})")
-    print(f"  first pair currents of the last plane [uA]: {s['example_pair_currents_uA']}")
-    verdict = "AGREE" if s["agree"] else "DISAGREE"
-    print(f"[demo] RTL and golden model {verdict} "
-          f"({time.monotonic() - t0:.0f} s, simulation {s['simulation_seconds']} s)")
-    sys.exit(0 if s["agree"] else 1)
+    job = prepare(args.model, cfg, args.images)
+    c = job.compiled
+    n = len(job.y)
+    print(f"[demo] {Path(args.model).name} on {cfg.name}, {n} test images")
+    print("[demo] " + c.summary().replace("\n", "\n[demo] "))
+    float_acc = float(np.mean(job.network.predict(job.split.x_test[:n]) == job.y))
+    ideal_acc = accuracy(ideal_forward(c, job.x_codes)[-1], job.y)
+
+    gold, _ = golden_run(job, cfg, "golden")
+    gold_acc = accuracy(gold["logits"], job.y)
+    stuck1, _ = golden_run(job, with_device(cfg, stuck_rate_q14=164), "1 % stuck")
+    annealed, _ = golden_run(job, cfg, "annealed", anneal=ANNEAL_STRENGTH)
+    rows = {
+        "float": float_acc,
+        "quantized ideal": ideal_acc,
+        "chip, default variability": gold_acc,
+        "chip, 1 % stuck cells": accuracy(stuck1["logits"], job.y),
+        f"chip, after an anneal (relax {ANNEAL_STRENGTH})": accuracy(annealed["logits"], job.y),
+    }
+    latency, bottleneck, per_layer = model_cycles(c)
+    report = {
+        "config": cfg.name, "model": Path(args.model).name, "images": n,
+        "accuracy": rows, "pipelined": gold["pipelined"], "window": gold["window"],
+        "program": gold["program"],
+        "cycles_model": {"latency": latency, "per_image_bound": bottleneck,
+                         "per_layer_mvm": per_layer},
+    }
+    rtl = None
+    if args.sim != "golden":
+        print(f"[demo] RTL on {args.sim}: generate, build (first time: minutes), program, "
+              f"run {n} images ...", flush=True)
+        rtl = rtl_run(job, cfg, args.sim, args.model, args.images)
+        agree = rtl["logits"] == gold["logits"]
+        same_program = rtl["program"] == gold["program"]
+        report["rtl"] = {"sim": args.sim, "cycles": rtl["cycles"], "seconds": rtl["seconds"],
+                         "logits_equal": agree, "program_equal": same_program}
+    noise, stuck = ([], []) if args.no_sweep else sweep(job, cfg)
+    report["sweep"] = {"spread_scale": noise, "stuck_percent": stuck}
+    plots(job, gold["logits"], noise, stuck, ideal_acc)
+
+    lines = [f"| {k} | {100 * v:.2f} % |" for k, v in rows.items()]
+    prog = gold["program"]
+    per_tile = ", ".join(f"{p['layer']}: {p['pulses']} pulses, {p['failures']} failed"
+                         for p in prog)
+    lines += [
+        f"| programming: pulses / failed cells | {sum(p['pulses'] for p in prog)} / "
+        f"{sum(p['failures'] for p in prog)} ({per_tile}) |",
+        f"| programming: tile busy cycles | {sum(p['cycles'] for p in prog)} |",
+        f"| MVM cycles per layer (spec) | {per_layer} |",
+    ]
+    if rtl:
+        cy = rtl["cycles"]
+        lines += [
+            f"| RTL latency, one image (cycles) | {cy['latency']:.0f} |",
+            f"| RTL throughput, back to back (cycles / image) | {cy['per_image']:.1f} |",
+            f"| RTL vs golden: every logit of every image | "
+            f"{'equal' if report['rtl']['logits_equal'] else 'DIFFERENT'} |",
+        ]
+    table = "| figure | value |\n|---|---|\n" + "\n".join(lines)
+    print(table)
+    report["seconds"] = round(time.monotonic() - t0, 1)
+    (REPORTS / "demo.json").write_text(json.dumps(report, indent=2) + "\n")
+    (REPORTS / "demo.md").write_text(
+        f"# Demo: {report['model']} on `{cfg.name}`\n\n{n} test images of the digits split.\n\n"
+        f"{table}\n\n![confusion](demo_confusion.png)\n![variability](demo_variability.png)\n")
+    print(f"[demo] wrote build/reports/demo.json, demo.md and plots in {report['seconds']} s")
+    if rtl and not (report["rtl"]["logits_equal"] and report["rtl"]["program_equal"]):
+        sys.exit("[demo] the RTL and the golden model disagree")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from collections import deque
 
 from hdl.spec.host import (
     BUFFER_OPS,
+    EXPECT_BITS,
+    QUEUE_OFFSET,
     RESPONSE_WORDS,
     TILE_COUNTER_BASE,
     TILE_FIELD_BASE,
@@ -49,6 +51,7 @@ from sim.write_verify import WvCommand
 __all__ = ["ChipModel", "unpack_wv", "ni_stalls"]
 
 M32 = 0xFFFF_FFFF
+EXPECT_MASK = (1 << EXPECT_BITS) - 1
 _RESPONSES = (MsgType.DONE, MsgType.ERROR, MsgType.CSR_DATA, MsgType.BUF_DATA)
 _STATUS = register("STATUS")
 _ERR_CAUSE = register("ERR_CAUSE")
@@ -76,6 +79,9 @@ class _TileNi:
         self.requests = 0
         self.rejects = 0
         self.out_packets = 0
+        self.expect = 0          # NI_EXPECT: data words that start an MVM (0: off)
+        self.arrived = 0         # NI_ARRIVED
+        self.owner = None        # the node that wrote NI_EXPECT (answered by those MVMs)
 
 
 class ChipModel:
@@ -268,7 +274,11 @@ class ChipModel:
         cfg = self.cfg
         self.counters["PACKETS_IN"] += 1
         self.counters["FLITS_IN"] += 1 + len(body)
-        if mtype in (MsgType.ACTIVATIONS, MsgType.PARTIAL_SUMS):
+        if mtype in (MsgType.ACTIVATIONS, MsgType.PARTIAL_SUMS) and body and \
+                body[0] & QUEUE_OFFSET:
+            # To the response queue, whole, like an answer.
+            pass
+        elif mtype in (MsgType.ACTIVATIONS, MsgType.PARTIAL_SUMS):
             if body:
                 offset, first = body[0] & 0xFFFF, True
                 for i, v in enumerate(body[1:]):
@@ -335,8 +345,35 @@ class ChipModel:
     # -- tile network interface -----------------------------------------------------------
 
     def _ni(self, node, src, mtype, aux, body):
-        """Execute one packet at tile ``node``; return the packets it sends
-        ``[(dest, mtype, aux, body)]`` in order."""
+        """Execute one packet at tile ``node``, then the MVMs its data words start; return
+        the packets it sends ``[(dest, mtype, aux, body)]`` in order."""
+        out = self._ni_packet(node, src, mtype, aux, body)
+        ni = self.nis[node]
+        while ni.expect and ni.arrived >= ni.expect:
+            ni.arrived -= ni.expect
+            _, value, packets = self._mvm(ni)
+            out += packets
+            out.append((ni.owner, MsgType.DONE, 0,
+                        [value & M32, pack_info(value, 0, MsgType.START_MVM)]))
+        return out
+
+    def _mvm(self, ni):
+        """Run the tile's MVM: (error, value, its output packets)."""
+        cfg, tile, out = self.cfg, ni.tile, []
+        n_out = tile.desc[TileField.OUT_COUNT]
+        r = tile.execute(TileCommand(TileOp.MVM), ni_stalls(cfg, n_out))
+        burst = out_burst(cfg)
+        outs = list(r.outputs)
+        for k in range(0, len(outs), burst):
+            chunk = outs[k:k + burst]
+            o = chunk[0]
+            dmt = MsgType.PARTIAL_SUMS if o.kind else MsgType.ACTIVATIONS
+            out.append((o.dest, dmt, 0, [o.offset] + [v.value & M32 for v in chunk]))
+            ni.out_packets += 1
+        return int(r.error), int(r.value), out
+
+    def _ni_packet(self, node, src, mtype, aux, body):
+        """Execute one packet at tile ``node``; return the packets it sends."""
         cfg, ni = self.cfg, self.nis[node]
         tile = ni.tile
         ni.requests += 1
@@ -373,6 +410,8 @@ class ChipModel:
                     err, err_idx = e, i
                 else:
                     count += 1
+            if mtype != MsgType.BUF_WRITE:
+                ni.arrived = (ni.arrived + count) & EXPECT_MASK
 
         if mtype == MsgType.CSR_READ:
             if body:
@@ -384,7 +423,9 @@ class ChipModel:
             elif reg in iter(TileCsr):
                 value = {TileCsr.NODE: node, TileCsr.NI_REQUESTS: ni.requests,
                          TileCsr.NI_REJECTS: ni.rejects,
-                         TileCsr.NI_OUT_PACKETS: ni.out_packets}[TileCsr(reg)]
+                         TileCsr.NI_OUT_PACKETS: ni.out_packets,
+                         TileCsr.NI_EXPECT: ni.expect,
+                         TileCsr.NI_ARRIVED: ni.arrived}[TileCsr(reg)]
             else:
                 err = reject(NiError.BAD_ADDRESS)
         elif mtype == MsgType.CSR_WRITE:
@@ -392,22 +433,19 @@ class ChipModel:
                 err = reject(NiError.BAD_LENGTH)
             elif reg < TILE_FIELD_BASE + TILE_FIELDS:
                 err, value, _ = run(TileCommand(TileOp.CONFIG, reg, body[0]))
+            elif reg == TileCsr.NI_EXPECT:
+                if body[0] >> EXPECT_BITS:
+                    err = reject(NiError.BAD_VALUE)
+                else:
+                    ni.expect, ni.arrived, ni.owner = body[0], 0, src
             else:
                 err = reject(NiError.BAD_ADDRESS)
         elif mtype == MsgType.START_MVM:
             if body:
                 err = reject(NiError.BAD_LENGTH)
             else:
-                n_out = tile.desc[TileField.OUT_COUNT]
-                err, value, r = run(TileCommand(TileOp.MVM), ni_stalls(cfg, n_out))
-                burst = out_burst(cfg)
-                outs = list(r.outputs)
-                for k in range(0, len(outs), burst):
-                    chunk = outs[k:k + burst]
-                    o = chunk[0]
-                    dmt = MsgType.PARTIAL_SUMS if o.kind else MsgType.ACTIVATIONS
-                    out.append((o.dest, dmt, 0, [o.offset] + [v.value & M32 for v in chunk]))
-                    ni.out_packets += 1
+                err, value, packets = self._mvm(ni)
+                out += packets
         elif mtype == MsgType.START_PROGRAM:
             if len(body) != wv_words(cfg):
                 err = reject(NiError.BAD_LENGTH)

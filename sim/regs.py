@@ -252,6 +252,8 @@ TILE_NODE = 0x20
 TILE_NI_REQUESTS = 0x21
 TILE_NI_REJECTS = 0x22
 TILE_NI_OUT_PACKETS = 0x23
+TILE_NI_EXPECT = 0x24
+TILE_NI_ARRIVED = 0x25
 
 # Irq: Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1.
 #: level: a whole packet waits in the response queue (W1C ignored)
@@ -453,4 +455,6 @@ TILE_CSRS = {
     "NI_REQUESTS": (0x21, "RO"),
     "NI_REJECTS": (0x22, "RO"),
     "NI_OUT_PACKETS": (0x23, "RO"),
+    "NI_EXPECT": (0x24, "RW"),
+    "NI_ARRIVED": (0x25, "RO"),
 }

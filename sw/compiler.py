@@ -20,9 +20,13 @@
   to tile when every output block feeds exactly one tile of the next layer, through the
   host otherwise (:attr:`LayerPlan.relay`).
 
+Outputs bound for the host (the last layer's, and a relayed layer's) are numbered from 0
+in ``OFFSET``; the runtime adds ``QUEUE_OFFSET`` so that they come back through the
+response queue.
+
 A network that cannot run is refused here, before anything touches the chip, with a
-:class:`~sw.network.NetworkError` that names the layer and what is short: tiles, SRAM
-words, the bias or the requantization range.
+:class:`~sw.network.NetworkError` that names the layer and what is short: tiles, the
+response queue for a data packet, the bias or the requantization range.
 
 ``sw.runtime`` turns a compiled network into driver programs (weights through the
 write-verify engine, inference) that run unchanged on the golden model and on the RTL.
@@ -33,8 +37,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hdl.spec.crossbar import pair_current_bits
-from hdl.spec.write_verify import WV_SETS
+from hdl.spec.host import out_burst
 from hdl.spec.tile import Activation, TileField
+from hdl.spec.write_verify import WV_SETS
 from sim.tile import adc_convert, requantize
 from sw.network import Network, NetworkError
 from sw.quantize import quantize
@@ -155,18 +160,12 @@ class CompiledNetwork:
     levels : tuple of int
         The conductance level (uS) of each register set the targets index.
     layers : list of LayerPlan
-    out_offset : int
-        Host SRAM word of logit 0 (the last layer's raw sums).
-    relay_offset : int
-        Host SRAM word where relayed activations land.
     """
 
     cfg: object
     network: Network
     levels: tuple
     layers: list
-    out_offset: int = 0
-    relay_offset: int = 0
 
     def tiles(self):
         return [t for layer in self.layers for t in layer.all_tiles()]
@@ -337,19 +336,17 @@ def compile_network(network, cfg, calibration_x, levels=MILO_LEVELS_US):
                 f"layers")
         nodes = [free.pop(0) for _ in range(need)]
         shapes.append((rb, ob, nodes))
+    # Outputs come back to the host as whole packets in its response queue.
     last = network.layers[-1]
-    if last.outputs > cfg.host.asram_words:
-        raise NetworkError(f"layer {last.name!r}: {last.outputs} outputs do not fit the host's "
-                           f"activation SRAM ({cfg.host.asram_words} words)")
-    relay_words = max((lay.outputs for lay in network.layers[:-1]), default=0)
-    relay_offset = last.outputs
-    if relay_offset + relay_words > cfg.host.asram_words:
-        raise NetworkError(f"relayed activations need {relay_offset + relay_words} SRAM words; "
-                           f"the host has {cfg.host.asram_words}")
+    packet = 2 + min(out_burst(cfg), a.pairs)
+    if packet > cfg.host.resp_queue_words:
+        raise NetworkError(
+            f"layer {last.name!r}: an output packet of {packet} words does not fit the host's "
+            f"response queue ({cfg.host.resp_queue_words} words)")
 
     bits, signed, scale = _input_format(cfg, x)
     codes = _codes(x, scale, bits, signed)
-    compiled = CompiledNetwork(cfg, network, tuple(levels), [], 0, relay_offset)
+    compiled = CompiledNetwork(cfg, network, tuple(levels), [])
     lv = np.asarray(levels, np.int64)
 
     for li, (layer, (rb, ob, nodes)) in enumerate(zip(network.layers, shapes, strict=True)):
@@ -400,7 +397,7 @@ def compile_network(network, cfg, calibration_x, levels=MILO_LEVELS_US):
                 f"layer {layer.name!r}: bias {layer.bias[k]:.4g} of output {k} is "
                 f"{bias_acc[k]} accumulator units, beyond the {cfg.tile.bias_bits}-bit bias")
 
-        for j, chain in enumerate(chains):
+        for chain in chains:
             for i, t in enumerate(chain):
                 end = i == len(chain) - 1
                 raw = 1 if (not end or is_last) else 0
@@ -455,7 +452,7 @@ def _route(compiled):
             for chain in lp.tiles:
                 end = chain[-1]
                 end.desc[TileField.DEST] = cfg.host_node
-                end.desc[TileField.OFFSET] = compiled.out_offset + end.outputs[0]
+                end.desc[TileField.OFFSET] = end.outputs[0]
             continue
         # Each output block must land inside one row block of the next layer, which must
         # have a single output block (a tile sends its outputs to one node).
@@ -476,4 +473,4 @@ def _route(compiled):
                 u.expect += end.n_out
             else:
                 end.desc[TileField.DEST] = cfg.host_node
-                end.desc[TileField.OFFSET] = compiled.relay_offset + o0
+                end.desc[TileField.OFFSET] = o0

@@ -105,8 +105,9 @@ def test_refuses_what_does_not_fit(split):
     with pytest.raises(NetworkError, match=r"layer 'dense0' \(64 x 32\) needs 16 tiles .* "
                                            r"has 3 tiles"):
         compile_network(net, tiny, split.x_train)
-    short = dataclasses.replace(preset("default"), host=HostConfig(asram_words=8))
-    with pytest.raises(NetworkError, match=r"layer 'dense1': 10 outputs .* SRAM \(8 words\)"):
+    short = dataclasses.replace(preset("default"), host=HostConfig(resp_queue_words=8))
+    with pytest.raises(NetworkError, match=r"layer 'dense1': an output packet of 34 words does "
+                                           r"not fit the host's response queue \(8 words\)"):
         compile_network(net, short, split.x_train)
     with pytest.raises(NetworkError, match="calibration inputs have shape"):
         compile_network(net, preset("default"), split.x_train[:, :10])

@@ -67,6 +67,16 @@ def _chip_small():
               "window_timeout": 64})
 
 
+def _chip_pipe():
+    """Networks end to end (``tb/test_chip_network.py``): ``tiny`` on a 3 x 2 mesh (five
+    tiles, enough for row chains and relays), 16-flit packets and 64-word queues so that
+    several images fit in flight."""
+    return preset("tiny").replace(
+        name="chip-pipe", mesh_width=3, mesh_height=2,
+        noc={"max_packet_flits": 16},
+        host={"cmd_queue_words": 64, "resp_queue_words": 64})
+
+
 def mesh_config(w, h):
     """The NoC tests' meshes (a :class:`MeshConfig`: the NoC alone). 3 x 3: the ``tiny``
     preset's NoC. 2 x 2: the smallest buffers the config allows (2-flit router FIFOs, an
@@ -93,7 +103,8 @@ MESHES = [(2, 2), (3, 3), (4, 2), (1, 3)]
 #: Every test configuration, in one list (``sim/test_architecture.py`` checks the names are
 #: unique: a name is a build directory).
 ALL = [preset("tiny"), preset("default"), _crossbar_faulty(), _wv_tiny8(), _wv_faulty(),
-       *_tile_configs().values(), _chip_small(), *(mesh_config(w, h) for w, h in MESHES)]
+       *_tile_configs().values(), _chip_small(), _chip_pipe(),
+       *(mesh_config(w, h) for w, h in MESHES)]
 
 #: name -> ChipConfig (or MeshConfig) of every test configuration.
 CONFIGS = {c.name: c for c in ALL}

@@ -186,7 +186,8 @@ def _build(block, cfg, sim):
                 # models split over several C++ files fail to compile ("Vtop__pch.h.fast:
                 # linker input file not found"). A variable in MAKEFLAGS overrides it.
                 # The OPT_* variables set the C++ optimization (VERILATOR_CXX_OPT).
-                flags = f"CFG_CXXFLAGS_PCH_I=-include OPT_FAST={opt} OPT_SLOW={opt} OPT_GLOBAL={opt}"
+                flags = (f"CFG_CXXFLAGS_PCH_I=-include "
+                         f"OPT_FAST={opt} OPT_SLOW={opt} OPT_GLOBAL={opt}")
                 os.environ["MAKEFLAGS"] = f"{_MAKEFLAGS} {flags}".strip()
                 # Amaranth's Verilog is lint-clean for simulation but not -Wall clean
                 # (see docs/lint.md); warnings are not errors when building the model.

@@ -312,7 +312,8 @@ class HostConfig:
     resp_queue_words : int
         Response queue depth in words.
     asram_words : int
-        Global activation SRAM, 32-bit words.
+        Global activation SRAM, 32-bit words (at most 32768: a data packet whose offset has
+        bit 15 set goes to the response queue instead).
     window_timeout : int
         Cycles a remote-CSR window access waits for the tile's answer before it ends with
         ERR (cause WINDOW_TIMEOUT).
@@ -328,7 +329,9 @@ class HostConfig:
         _check_int(o, "cmd_queue_words", self.cmd_queue_words, max_packet_flits, 4096,
                    f" (noc.max_packet_flits = {max_packet_flits} .. 4096)")
         _check_int(o, "resp_queue_words", self.resp_queue_words, 4, 4096)
-        _check_int(o, "asram_words", self.asram_words, 1, 65536)
+        # Offsets from 0x8000 up go to the response queue (hdl.spec.host.QUEUE_OFFSET).
+        _check_int(o, "asram_words", self.asram_words, 1, 32768,
+                   " (offsets from 0x8000 address the response queue)")
         _check_int(o, "window_timeout", self.window_timeout, 16, 1 << 20)
 
 

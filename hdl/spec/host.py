@@ -90,12 +90,23 @@ TILE_COUNTER_BASE = 0x10
 
 
 class TileCsr(enum.IntEnum):
-    """Registers the tile NI itself answers (read-only)."""
+    """Registers the tile NI itself answers (NI_EXPECT is read-write, the others read-only)."""
 
     NODE = 0x20             # this tile's node index
     NI_REQUESTS = 0x21      # request packets taken (wrapping, 32 bits)
     NI_REJECTS = 0x22       # requests answered with an NI error, and bad data packets
     NI_OUT_PACKETS = 0x23   # ACTIVATIONS / PARTIAL_SUMS packets sent
+    NI_EXPECT = 0x24        # data words that start an MVM by themselves (0: off)
+    NI_ARRIVED = 0x25       # data words arrived towards the next such MVM
+
+
+#: Width of NI_EXPECT and NI_ARRIVED: a CSR_WRITE of NI_EXPECT above it is BAD_VALUE.
+EXPECT_BITS = 16
+
+#: Bit 15 of a data packet's offset word, for the host: the packet goes whole into the
+#: response queue (the driver reads it like an answer, in order with the sender's DONE)
+#: rather than into the activation SRAM. A tile's ``OFFSET`` descriptor field sets it.
+QUEUE_OFFSET = 0x8000
 
 
 #: ``aux`` bit 8: set by the host's remote-CSR window on its requests; the answer echoes it.

@@ -203,6 +203,11 @@ TILE_CSRS = tuple(
     ("NI_REJECTS", int(TileCsr.NI_REJECTS), "RO",
      "requests the NI answered with an NI error, and bad data packets"),
     ("NI_OUT_PACKETS", int(TileCsr.NI_OUT_PACKETS), "RO", "data packets the NI sent"),
+    ("NI_EXPECT", int(TileCsr.NI_EXPECT), "RW",
+     "every NI_EXPECT data words (ACTIVATIONS / PARTIAL_SUMS elements) start an MVM, answered "
+     "to the node that wrote this register; 0: off. Writing it zeroes NI_ARRIVED"),
+    ("NI_ARRIVED", int(TileCsr.NI_ARRIVED), "RO",
+     "data words arrived towards the next data-started MVM"),
 )
 
 # Everything the RTL decodes is checked here once, at import.

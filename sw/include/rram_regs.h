@@ -268,6 +268,8 @@
 #define RRAM_TILE_NI_REQUESTS                    0x21u  /* RO */
 #define RRAM_TILE_NI_REJECTS                     0x22u  /* RO */
 #define RRAM_TILE_NI_OUT_PACKETS                 0x23u  /* RO */
+#define RRAM_TILE_NI_EXPECT                      0x24u  /* RW */
+#define RRAM_TILE_NI_ARRIVED                     0x25u  /* RO */
 
 /* Irq: Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1. */
 /* level: a whole packet waits in the response queue (W1C ignored) */
