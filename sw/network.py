@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["DenseLayer", "Network", "NetworkError", "from_onnx", "from_sklearn", "to_onnx",
+           "random_network",
            "ACTIVATIONS", "SUPPORTED_OPS"]
 
 #: Activations a dense layer may end with (the tile's output unit has both).
@@ -104,6 +105,17 @@ class Network:
 
     def predict(self, x):
         return np.argmax(self.forward(x), axis=-1)
+
+
+def random_network(rng, sizes, bias_sigma=0.1):
+    """A random MLP with layer widths ``sizes`` (ReLU hidden layers, identity output; He-like
+    weights) from a numpy ``Generator``: test and benchmark networks."""
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+        act = "relu" if i < len(sizes) - 2 else "identity"
+        layers.append(DenseLayer(f"fc{i}", rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out)),
+                                 rng.normal(0, bias_sigma, n_out), act))
+    return Network(tuple(layers))
 
 
 # -- scikit-learn -------------------------------------------------------------------------------

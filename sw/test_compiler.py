@@ -9,7 +9,7 @@ import pytest
 from hdl.spec.config import ArrayGeometry, ChipConfig, HostConfig, preset
 from hdl.spec.tile import TileField
 from sw.compiler import compile_network, ideal_forward, quantize_inputs
-from sw.network import DenseLayer, Network, NetworkError, from_onnx
+from sw.network import Network, NetworkError, from_onnx, random_network
 from sw.train import digits_split
 
 MODELS = __import__("pathlib").Path(__file__).parent / "models"
@@ -46,19 +46,10 @@ def _small_chip(mesh=4):
                       array=ArrayGeometry(rows=16, cols=16))
 
 
-def _random_network(rng, sizes):
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
-        act = "relu" if i < len(sizes) - 2 else "identity"
-        layers.append(DenseLayer(f"fc{i}", rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out)),
-                                 rng.normal(0, 0.1, n_out), act))
-    return Network(tuple(layers))
-
-
 def test_split_by_rows_and_columns():
     rng = np.random.default_rng(1)
     cfg = _small_chip()
-    net = _random_network(rng, [40, 20, 10])
+    net = random_network(rng, [40, 20, 10])
     x = rng.uniform(0, 1, (400, 40))
     c = compile_network(net, cfg, x)
     fc0, fc1 = c.layers
@@ -87,7 +78,7 @@ def test_split_by_rows_and_columns():
 def test_direct_routing_when_blocks_line_up():
     rng = np.random.default_rng(2)
     cfg = _small_chip()
-    net = _random_network(rng, [16, 16, 4])
+    net = random_network(rng, [16, 16, 4])
     c = compile_network(net, cfg, rng.uniform(0, 1, (300, 16)))
     fc0, fc1 = c.layers
     assert not fc0.relay

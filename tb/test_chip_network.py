@@ -23,7 +23,7 @@ from cocotb.utils import get_sim_time
 from hdl.spec.host import TileCsr
 from hdl.spec.tile import TileField
 from sw.compiler import compile_network, ideal_forward
-from sw.network import DenseLayer, Network
+from sw.network import random_network
 from sw.runtime import Runtime
 from tb.configs import config as config_named
 from tb.harness import run_cocotb, simulators
@@ -32,17 +32,8 @@ from tb.test_host import ChipTB, run_sync
 COUNTERS = ("mvms", "conversions", "clips", "errors")
 
 
-def _network(rng, sizes):
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
-        act = "relu" if i < len(sizes) - 2 else "identity"
-        layers.append(DenseLayer(f"fc{i}", rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out)),
-                                 rng.normal(0, 0.2, n_out), act))
-    return Network(tuple(layers))
-
-
 def _compiled(cfg, rng, sizes):
-    net = _network(rng, sizes)
+    net = random_network(rng, sizes, bias_sigma=0.2)
     return compile_network(net, cfg, rng.uniform(0, 1, (256, sizes[0])))
 
 
