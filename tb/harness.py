@@ -123,6 +123,9 @@ def _icarus_time0_fix(text):
 
 
 _MAKEFLAGS = os.environ.get("MAKEFLAGS", "")
+# cocotb's runner makes every signal VPI-visible (--public-flat-rw), which keeps Verilator
+# from optimizing anything; the testbenches only touch the top-level ports.
+_PUBLIC = ["--no-public-flat-rw", "--public-depth", "1"]
 _SOURCES_DIGEST = []
 
 
@@ -191,7 +194,7 @@ def _build(block, cfg, sim):
                 os.environ["MAKEFLAGS"] = f"{_MAKEFLAGS} {flags}".strip()
                 # Amaranth's Verilog is lint-clean for simulation but not -Wall clean
                 # (see docs/lint.md); warnings are not errors when building the model.
-                build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3"]
+                build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", *_PUBLIC]
             runner.build(
                 sources=[source],
                 hdl_toplevel=block,
