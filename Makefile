@@ -17,7 +17,7 @@ help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth), SIM=icarus|verilator,"
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers),"
-	@echo "             DEMO_ARGS='--sim golden --images 100' (python -m scripts.demo --help)"
+	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help)"
 
 setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus if missing
 
@@ -37,7 +37,9 @@ test: setup  ## Run the regression, both simulators unless SIM is set (no `slow`
 test-all: setup  ## Run every test, `slow` ones included (whole-chip synthesis, sweeps)
 	$(RUN) pytest -n $(JOBS) --durations=25 $(PYTEST_ARGS)
 
-demo: setup  ## The digits network on the chip: golden model and RTL (Verilator), report + plots
+DEMO_ARGS    ?= --sim golden
+
+demo: setup  ## The digits network on the chip (golden model; DEMO_ARGS='--sim verilator' adds the RTL)
 	$(RUN) python -m scripts.demo $(DEMO_ARGS)
 
 verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/

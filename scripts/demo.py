@@ -48,11 +48,14 @@ def golden_run(job, cfg, desc, anneal=0):
     """The driver program on the golden model of ``cfg``: (result dict, chip model)."""
     backend = ModelBackend(cfg)
     drv = Driver(backend, cfg)
-    bar = _bar(len(job.y), desc)
+    bars = []
 
     def progress(phase, k):
+        # The bar starts with the images (programming comes first and takes a few seconds).
         if phase == "infer":
-            bar.update(k)
+            if not bars:
+                bars.append(_bar(len(job.y), desc))
+            bars[0].update(k)
 
     def relax():
         # The model's relax between programming and inference (the RTL has no host path to
@@ -63,7 +66,8 @@ def golden_run(job, cfg, desc, anneal=0):
     program = inference_program(job.compiled, job.x_codes, progress=progress,
                                 after_program=relax if anneal else None)
     result = asyncio.run(program(drv))
-    bar.close()
+    for bar in bars:
+        bar.close()
     return result, backend.model
 
 
