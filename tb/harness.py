@@ -124,8 +124,9 @@ def _icarus_time0_fix(text):
 
 _MAKEFLAGS = os.environ.get("MAKEFLAGS", "")
 # cocotb's runner makes every signal VPI-visible (--public-flat-rw), which keeps Verilator
-# from optimizing anything; the testbenches only touch the top-level ports.
-_PUBLIC = ["--no-public-flat-rw", "--public-depth", "1"]
+# from optimizing anything; the testbenches touch the top-level ports, and the
+# write-verify pulse-log test the crossbar's command stream one level down.
+_PUBLIC_DEPTH = {"wv_unit": 2}
 _SOURCES_DIGEST = []
 
 
@@ -171,6 +172,7 @@ def _build(block, cfg, sim):
     """Generate Verilog and build the simulator once per (block, config, sim, waves, C++
     optimization)."""
     opt = _cxx_opt() if sim == "verilator" else ""
+    public = _PUBLIC_DEPTH.get(block, 1)
     build_dir = BUILD / _config_tag(cfg) / block / (sim + opt)
     waves = _waves()
     with _locked(build_dir):
@@ -178,7 +180,7 @@ def _build(block, cfg, sim):
         text = _verilog(block, cfg)
         if sim == "icarus":
             text = _icarus_time0_fix(text)
-        digest = hashlib.sha256(f"{text}\n{sim}\n{waves}\n{opt}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{text}\n{sim}\n{waves}\n{opt}\n{public}".encode()).hexdigest()
         stamp = build_dir / "build.stamp"
         if not (stamp.exists() and stamp.read_text() == digest):
             source.write_text(text)
@@ -194,7 +196,8 @@ def _build(block, cfg, sim):
                 os.environ["MAKEFLAGS"] = f"{_MAKEFLAGS} {flags}".strip()
                 # Amaranth's Verilog is lint-clean for simulation but not -Wall clean
                 # (see docs/lint.md); warnings are not errors when building the model.
-                build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", *_PUBLIC]
+                build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
+                              "--no-public-flat-rw", "--public-depth", str(public)]
             runner.build(
                 sources=[source],
                 hdl_toplevel=block,
