@@ -134,6 +134,8 @@ def plots(job, logits, noise, stuck, ideal_acc):
     fig.savefig(REPORTS / "demo_confusion.png", dpi=120)
     plt.close(fig)
 
+    if not noise:
+        return
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
     a1.plot([s for s, _ in noise], [100 * a for _, a in noise], "o-")
     a1.set_xlabel("device spreads (x default)")
@@ -228,7 +230,8 @@ def main(argv=None):
     (REPORTS / "demo.json").write_text(json.dumps(report, indent=2) + "\n")
     (REPORTS / "demo.md").write_text(
         f"# Demo: {report['model']} on `{cfg.name}`\n\n{n} test images of the digits split.\n\n"
-        f"{table}\n\n![confusion](demo_confusion.png)\n![variability](demo_variability.png)\n")
+        f"{table}\n\n![confusion](demo_confusion.png)\n"
+        + ("![variability](demo_variability.png)\n" if noise else ""))
     print(f"[demo] wrote build/reports/demo.json, demo.md and plots in {report['seconds']} s")
     if rtl and not (report["rtl"]["logits_equal"] and report["rtl"]["program_equal"]):
         sys.exit("[demo] the RTL and the golden model disagree")
