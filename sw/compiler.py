@@ -247,27 +247,30 @@ def _acc(cfg, currents, shift, bits, signed):
     return np.einsum("k,nkp->np", w, code), int(clipped.sum())
 
 
-def ideal_forward(compiled, x_codes, upto=None):
+def _layer_forward(cfg, levels, lp, codes):
+    """One compiled layer on ideal conductances: its output codes (n, outputs)."""
+    n = codes.shape[0]
+    y = np.zeros((n, lp.tiles[-1][-1].outputs[1]), np.int64)
+    for chain in lp.tiles:
+        psum = np.zeros((n, chain[0].n_out), np.int64)
+        for t in chain:
+            cur = _block_currents(cfg, codes[:, t.rows[0]:t.rows[1]], lp.in_bits,
+                                  t.diff(levels))
+            acc, _ = _acc(cfg, cur, lp.adc_shift, lp.in_bits, lp.in_signed)
+            v = acc[:, :t.n_out] + (psum if t.desc[TileField.PSUM_EN] else 0) + t.bias[:t.n_out]
+            psum = requantize(cfg, v, t.desc)
+        y[:, chain[0].outputs[0]:chain[0].outputs[1]] = psum
+    return y
+
+
+def ideal_forward(compiled, x_codes):
     """Run the compiled network on ideal conductances (the targets), with the chip's ADC,
     shift-add, partial sums and output unit. Returns the list of every layer's output codes
     (the last one: raw sums, the logits in accumulator units)."""
-    cfg, lv = compiled.cfg, compiled.levels
     outs, codes = [], np.asarray(x_codes, np.int64)
-    for lp in compiled.layers[:upto]:
-        n = codes.shape[0]
-        total = lp.tiles[-1][-1].outputs[1]
-        y = np.zeros((n, total), np.int64)
-        for chain in lp.tiles:
-            psum = np.zeros((n, chain[0].n_out), np.int64)
-            for t in chain:
-                cur = _block_currents(cfg, codes[:, t.rows[0]:t.rows[1]], lp.in_bits,
-                                      t.diff(lv))
-                acc, _ = _acc(cfg, cur, lp.adc_shift, lp.in_bits, lp.in_signed)
-                v = acc[:, :t.n_out] + (psum if t.desc[TileField.PSUM_EN] else 0) + t.bias[:t.n_out]
-                psum = requantize(cfg, v, t.desc)
-            y[:, chain[0].outputs[0]:chain[0].outputs[1]] = psum
-        outs.append(y)
-        codes = y
+    for lp in compiled.layers:
+        codes = _layer_forward(compiled.cfg, compiled.levels, lp, codes)
+        outs.append(codes)
     return outs
 
 
@@ -363,8 +366,9 @@ def compile_network(network, cfg, calibration_x, levels=MILO_LEVELS_US):
                 chain.append(TilePlan(node, li, (r0, r1), (o0, o1), plus, minus))
             chains.append(chain)
 
+        blocks = [t for chain in chains for t in chain]
         currents = [_block_currents(cfg, codes[:, t.rows[0]:t.rows[1]], bits, t.diff(lv))
-                    for chain in chains for t in chain]
+                    for t in blocks]
         shift = _best_shift(cfg, currents, bits, signed)
         acc_scale = scale * q.scale * (1 << shift) / a.v_read_mvm
         is_last = li == len(network.layers) - 1
@@ -372,11 +376,9 @@ def compile_network(network, cfg, calibration_x, levels=MILO_LEVELS_US):
 
         # Exact integer sums of the calibration set, for the activation range.
         acc = np.zeros((codes.shape[0], layer.outputs), np.float64)
-        for chain in chains:
-            for t in chain:
-                cur = _block_currents(cfg, codes[:, t.rows[0]:t.rows[1]], bits, t.diff(lv))
-                part, _ = _acc(cfg, cur, shift, bits, signed)
-                acc[:, t.outputs[0]:t.outputs[1]] += part[:, :t.n_out]
+        for t, cur in zip(blocks, currents, strict=True):
+            part, _ = _acc(cfg, cur, shift, bits, signed)
+            acc[:, t.outputs[0]:t.outputs[1]] += part[:, :t.n_out]
         pre = acc * acc_scale + layer.bias
         if is_last:
             out_scale, out_bits, out_signed, mult, oshift = None, cfg.input_bits, 0, 1, 0
@@ -427,9 +429,7 @@ def compile_network(network, cfg, calibration_x, levels=MILO_LEVELS_US):
                                          acc_scale, out_scale, chains))
         if not is_last:
             # The next layer's inputs are this layer's output codes (chip arithmetic).
-            codes = ideal_forward(compiled, _codes(x, compiled.layers[0].in_scale,
-                                                   compiled.layers[0].in_bits,
-                                                   compiled.layers[0].in_signed))[-1]
+            codes = _layer_forward(cfg, lv, compiled.layers[-1], codes)
             bits, signed, scale = out_bits, out_signed, out_scale
 
     _route(compiled)

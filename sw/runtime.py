@@ -111,10 +111,6 @@ class Runtime:
             await self._next()
         return self._stash[key].popleft()
 
-    async def _request(self, node, mtype, body=(), aux=0):
-        await self._post(node, mtype, body, aux)
-        return await self._answer(node, mtype)
-
     async def _buffer(self, node, buf, values, start=0, wait=True):
         values = [int(v) & 0xFFFF_FFFF for v in values]
         chunk = self.cfg.noc.max_packet_flits - 2
