@@ -2,7 +2,7 @@
 
     python -m scripts.train_digits [--out sw/models] [--noise 0.1]
 
-Writes ``digits_mlp.onnx`` (float, scikit-learn MLPClassifier, 64-32-10 ReLU on raw 0..16
+Writes ``digits_mlp.onnx`` (float, scikit-learn MLPClassifier, 64-64-10 ReLU on raw 0..16
 pixels), ``digits_mlp_noise_aware.onnx`` (the same, fine-tuned with weight noise injected)
 and ``digits_mlp.json`` (split, seeds and float accuracies). Deterministic: the same files
 on every run (``sw/test_network.py`` retrains and compares).

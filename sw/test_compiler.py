@@ -28,12 +28,16 @@ def _agreement(compiled, network, x):
 def test_digits_on_default(split):
     net = from_onnx(onnx.load(MODELS / "digits_mlp.onnx"))
     c = compile_network(net, preset("default"), split.x_train)
-    # 64 x 32 and 32 x 10 each fit one 64 x 64 array: two tiles, tile to tile.
-    assert [len(lp.all_tiles()) for lp in c.layers] == [1, 1]
-    first, second = c.layers[0].all_tiles()[0], c.layers[1].all_tiles()[0]
-    assert first.desc[TileField.DEST] == second.node and second.expect == 32
+    # 64 x 64 is two output blocks of 32 pairs (a column split), 64 x 10 fits one array:
+    # three tiles, both halves of the hidden layer tile to tile into rows 0..31 and 32..63.
+    assert [len(lp.all_tiles()) for lp in c.layers] == [2, 1]
+    (a,), (b,) = c.layers[0].tiles
+    second = c.layers[1].all_tiles()[0]
+    assert (a.desc[TileField.DEST], a.desc[TileField.OFFSET]) == (second.node, 0)
+    assert (b.desc[TileField.DEST], b.desc[TileField.OFFSET]) == (second.node, 32)
+    assert second.expect == 64
     assert second.desc[TileField.DEST] == c.cfg.host_node
-    assert second.desc[TileField.OUT_RAW] == 1 and first.desc[TileField.OUT_RAW] == 0
+    assert second.desc[TileField.OUT_RAW] == 1 and a.desc[TileField.OUT_RAW] == 0
     # Pixels 0..16 are integers: five planes, no scaling.
     assert c.layers[0].in_bits == 5 and c.layers[0].in_scale == 1.0
     agree, logits = _agreement(c, net, split.x_test)
@@ -92,8 +96,8 @@ def test_direct_routing_when_blocks_line_up():
 
 def test_refuses_what_does_not_fit(split):
     net = from_onnx(onnx.load(MODELS / "digits_mlp.onnx"))
-    tiny = preset("tiny")           # three 16 x 16 tiles; the first layer needs 4 x 4
-    with pytest.raises(NetworkError, match=r"layer 'dense0' \(64 x 32\) needs 16 tiles .* "
+    tiny = preset("tiny")           # three 16 x 16 tiles; the first layer needs 4 x 8
+    with pytest.raises(NetworkError, match=r"layer 'dense0' \(64 x 64\) needs 32 tiles .* "
                                            r"has 3 tiles"):
         compile_network(net, tiny, split.x_train)
     short = dataclasses.replace(preset("default"), host=HostConfig(resp_queue_words=8))

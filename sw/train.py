@@ -18,8 +18,9 @@ __all__ = ["Split", "digits_split", "train_float", "train_noise_aware", "accurac
 PIXEL_MAX = 16
 #: The split's seed: the test split is the same 360 images for every run and every user.
 SPLIT_SEED = 0
-#: Hidden units: 64 inputs x 32 outputs fill one 64 x 64 array (32 differential pairs).
-HIDDEN = 32
+#: Hidden units: 64 inputs x 64 outputs take two 64 x 64 arrays (32 differential pairs each,
+#: a column split); 32 units cost 1.7 points of chip accuracy (93.9 % against 96.1 %).
+HIDDEN = 64
 
 
 @dataclass(frozen=True)
