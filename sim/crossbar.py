@@ -33,6 +33,9 @@ from sim.cellhash import bell, cell_hash, field
 
 __all__ = ["CrossbarModel", "CrossbarCommand", "CrossbarResponse"]
 
+#: Integers below this are exact in float32 (24-bit significand).
+F32_EXACT = 1 << 24
+
 
 @dataclass(frozen=True)
 class CrossbarCommand:
@@ -191,16 +194,27 @@ class CrossbarModel:
         a = self.cfg.array
         if np.isscalar(bits):
             bits = np.array([(int(bits) >> r) & 1 for r in range(a.rows)], dtype=np.int64)
-        x = np.asarray(bits, np.int64)
-        col_sum = x @ self.g
-        pair = (col_sum[0::2] - col_sum[1::2]) * a.v_read_mvm
+        pair = self.mvm_planes(np.asarray(bits, np.int64)[None, :])[0]
         return pair, latency(self.cfg, CrossbarOp.MVM)
 
     def mvm_planes(self, planes):
-        """Many independent bit-planes at once: ``planes`` is (n, rows) of 0/1."""
+        """Many independent bit-planes at once: ``planes`` is (n, rows) of 0/1 (bool or
+        integer); returns the (n, pairs) currents ``v_read_mvm * sum_r bit * (G+ - G-)``.
+
+        The MVM of every path (:meth:`mvm`, the tile model, the batched golden model
+        ``sw/batch.py``) is this one function. The sums are integers of magnitude at most
+        ``rows * g_max``; below 2**24 float32 holds every partial sum exactly, so the
+        matmul runs in BLAS (several times faster than numpy's integer matmul) with the
+        same result.
+        """
         a = self.cfg.array
-        col_sum = np.asarray(planes, np.int64) @ self.g
-        return (col_sum[:, 0::2] - col_sum[:, 1::2]) * a.v_read_mvm
+        x = np.asarray(planes)
+        if x.dtype != np.bool_ and x.size and (x.min() < 0 or x.max() > 1):
+            raise ValueError("MVM bit-planes must be 0 or 1")
+        # The configuration's limits (rows <= 256, g_bits <= 12) keep this below 2**20.
+        assert a.rows * a.g_max < F32_EXACT
+        diff = (self.g[:, 0::2] - self.g[:, 1::2]).astype(np.float32)
+        return (x.astype(np.float32) @ diff).astype(np.int64) * a.v_read_mvm
 
     def relax(self, strength):
         """Relax/anneal every cell: a spread ``bell * strength / 16`` and a drift toward 0.

@@ -205,21 +205,34 @@ class TileModel:
             self._count(TileCounter.FAILS, self.wv.stat_failures)
         return TileResponse(0, int(r.value), cycles)
 
-    def mvm_values(self):
+    def mvm_values(self, inputs=None, psum=None):
         """(sums v = acc + psum + bias, output values, clipped conversions) of an MVM on the
-        current state, without changing it."""
+        current state, without changing it.
+
+        ``inputs`` (n, rows) and ``psum`` (n, pairs), if given, stand for the input and
+        partial-sum buffers of n MVMs on the same array and descriptor, computed at once
+        (the batched golden model, ``sw/batch.py``): the results then have a leading axis
+        of n, the clips too.
+        """
         cfg, f, d = self.cfg, TileField, self.desc
+        one = inputs is None
+        x = self.inputs[None, :] if one else np.asarray(inputs, np.int64)
+        ps = self.psum if psum is None else np.asarray(psum, np.int64)
         p = d[f.IN_BITS]
         k = np.arange(p)
-        planes = (self.inputs[None, :] >> k[:, None]) & 1          # (P, rows)
-        current = self.xb.mvm_planes(planes)                        # (P, pairs)
+        planes = ((x[:, None, :] >> k[None, :, None]) & 1).astype(bool)   # (n, P, rows)
+        current = self.xb.mvm_planes(planes.reshape(-1, x.shape[1]))
+        current = current.reshape(x.shape[0], p, cfg.array.pairs)         # (n, P, pairs)
         code, clipped = adc_convert(cfg, current, d[f.ADC_SHIFT])
         weight = np.left_shift(1, k).astype(np.int64)
         if d[f.IN_SIGNED]:
             weight[-1] = -weight[-1]
-        acc = (weight[:, None] * code).sum(axis=0)
-        v = acc + (self.psum if d[f.PSUM_EN] else 0) + self.bias
-        return v, requantize(cfg, v, d), int(clipped.sum())
+        acc = np.einsum("k,nkp->np", weight, code)
+        v = acc + (ps if d[f.PSUM_EN] else 0) + self.bias
+        out, clips = requantize(cfg, v, d), clipped.sum(axis=(1, 2))
+        if one:
+            return v[0], out[0], int(clips[0])
+        return v, out, clips
 
     def mvm(self, stalls=0):
         cfg, f, d = self.cfg, TileField, self.desc
