@@ -11,7 +11,7 @@ import pytest
 
 from hdl.spec.config import ChipConfig, preset
 from hdl.spec.host import TileCsr
-from hdl.spec.tile import TileField
+from hdl.spec.tile import TileField, TileOp
 from sim.driver import Driver, ModelBackend
 from sim.tile import TileModel
 from sw import energy
@@ -40,26 +40,36 @@ def _compile(sizes, seed=3):
 
 
 class _MvmRecorder:
-    """What the golden model's tiles really drove: every input bit that is 1 in an MVM's
-    planes, and the conductance of every cell on those rows (uS, all columns)."""
+    """What the golden model's tiles really did: every input bit that is 1 in an MVM's
+    planes, the conductance of every cell on those rows (uS, all columns), and the buffer
+    words: input and psum writes, a bias read per output and a psum read where PSUM_EN."""
 
     def __init__(self, monkeypatch):
-        self.rows = 0
-        self.conductance = 0
-        original = TileModel.mvm
+        self.reset()
+        mvm_original, execute_original = TileModel.mvm, TileModel.execute
         recorder = self
 
         def mvm(tile, stalls=0):
-            p = tile.desc[TileField.IN_BITS]
-            bits = (tile.inputs[None, :] >> np.arange(p)[:, None]) & 1     # (P, rows)
+            d = tile.desc
+            bits = (tile.inputs[None, :] >> np.arange(d[TileField.IN_BITS])[:, None]) & 1
             recorder.rows += int(bits.sum())
             recorder.conductance += int((bits @ tile.xb.g.sum(axis=1)).sum())
-            return original(tile, stalls)
+            recorder.buffer_words += d[TileField.OUT_COUNT] * (1 + d[TileField.PSUM_EN])
+            return mvm_original(tile, stalls)
+
+        def execute(tile, cmd, stalls=0):
+            if cmd.op in (TileOp.WRITE_INPUT, TileOp.WRITE_PSUM):
+                recorder.buffer_words += 1
+            return execute_original(tile, cmd, stalls)
 
         monkeypatch.setattr(TileModel, "mvm", mvm)
+        monkeypatch.setattr(TileModel, "execute", execute)
+
+    def reset(self):
+        self.rows = self.conductance = self.buffer_words = 0
 
 
-def _run(compiled, codes, program=False):
+def _run(compiled, codes, program=False, before_infer=None):
     """Weights in (back door, or the write-verify engine), configure, infer ``codes``;
     returns tile counters, host counters and NI data packets before and after inference."""
     cfg = compiled.cfg
@@ -77,6 +87,8 @@ def _run(compiled, codes, program=False):
         # Window reads are NoC packets too: the host counters are read closest to the run.
         tiles, packets = await rt.counters(), await ni_packets()
         before = (tiles, await drv.host_counters(), packets)
+        if before_infer:
+            before_infer()
         await rt.infer(codes)
         host = await drv.host_counters()
         after = (await rt.counters(), host, await ni_packets())
@@ -94,7 +106,7 @@ def test_counts_match_the_golden_model(name, monkeypatch):
         assert len(compiled.layers[0].tiles[0]) == 2
     n = len(codes)
     seen = _MvmRecorder(monkeypatch)
-    _, (tc0, hc0, ni0), (tc1, hc1, ni1) = _run(compiled, codes)
+    _, (tc0, hc0, ni0), (tc1, hc1, ni1) = _run(compiled, codes, before_infer=seen.reset)
     deltas = energy._delta(tc1, tc0)
     d = energy.event_counts(compiled, deltas, codes)
     assert all(deltas[t.node]["mvms"] == n for t in compiled.tiles())
@@ -108,6 +120,7 @@ def test_counts_match_the_golden_model(name, monkeypatch):
     # Derived: row drives and the conductance they read, against what the tiles did.
     assert d["counts"]["row_drive"] == seen.rows
     assert d["counts"]["cell_read"] == pytest.approx(seen.conductance)
+    assert d["sram_words_per_image"]["tile_buffers"] * n == seen.buffer_words
     # Without the data, every row in every plane: an upper bound.
     bound = energy.event_counts(compiled, deltas, n)["counts"]
     assert bound["row_drive"] >= seen.rows and bound["cell_read"] >= seen.conductance
