@@ -559,10 +559,12 @@ def energy_rows(compiled, counters_before, counters_after, images, program_repor
     compiled : CompiledNetwork
     counters_before, counters_after : dict node -> dict counter -> int, or None
         ``Runtime.counters()`` before and after the inference run (string node keys, as in
-        ``demo.json``, work too). ``counters_before`` None: zero, i.e. the counters since
-        power-on (programming runs no MVM, so MVMS and CONVERSIONS are the inference's;
-        the programming's BUSY cycles, from ``program_reports``, are taken off).
-        ``counters_after`` None: the static shape alone.
+        ``demo.json``, work too). ``counters_before`` None: zero. Then full tile counters
+        (with ``pulses``) are taken as counted since power-on: programming runs no MVM, so
+        MVMS and CONVERSIONS are the inference's, and the programming's BUSY cycles (from
+        ``program_reports``) are taken off; counters without ``pulses``, such as
+        ``sw.batch.batch_infer``'s ``counters`` (what the images add), are used as they
+        are. ``counters_after`` None: the static shape alone.
     images : array (n, inputs) or int
         The first layer's input codes of the run (row activity from the data) or their
         number (every row driven in every plane: an upper bound).
@@ -570,7 +572,9 @@ def energy_rows(compiled, counters_before, counters_after, images, program_repor
         ``Runtime.program()``'s reports (or ``demo.json``'s ``program`` entries).
     """
     deltas = None if counters_after is None else _delta(counters_after, counters_before)
-    if deltas is not None and counters_before is None:
+    since_power_on = counters_before is None and deltas is not None and all(
+        "pulses" in c for c in deltas.values())
+    if since_power_on:
         for r in program_reports or ():
             node, cyc = (r["node"], r["cycles"]) if isinstance(r, dict) else (r.node, r.cycles)
             if node in deltas:

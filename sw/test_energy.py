@@ -233,6 +233,12 @@ def test_demo_rows():
     assert report["label"] == "estimate"
     assert "estimate" in lines[0] and any("total (estimate)" in x for x in lines)
     assert any(x.startswith("| NeuRRAM") for x in lines)
+    # Counters of the inference alone (as sw.batch.batch_infer returns them, no pulses):
+    # used as they are.
+    inference_only = {k: {c: v[c] - tc0[k][c] for c in ("busy", "mvms", "conversions")}
+                      for k, v in tc1.items()}
+    alone, _ = energy.energy_rows(compiled, None, inference_only, codes, dicts)
+    assert alone["cycles"]["busy_per_image"] == ref["cycles"]["busy_per_image"]
     # Without counters: the static shape, the same events.
     static, _ = energy.energy_rows(compiled, None, None, codes)
     assert static["energy_per_inference_nj"] == pytest.approx(ref["energy_per_inference_nj"])
