@@ -25,10 +25,11 @@ from hdl.spec.noc import EAST, LOCAL, NORTH, SOUTH, WEST, node_xy
 from hdl.spec.tile import TileField, mvm_latency
 from sim.chip import ni_stalls
 from sim.noc import xy_route
-from sw.compiler import _planes, ideal_forward
+from sw.compiler import ideal_forward
 
 __all__ = ["EventEnergy", "ENERGY_TABLE", "PublishedFigure", "published", "table_markdown",
-           "network_macs", "Packet", "image_traffic", "router_hops", "event_counts",
+           "network_macs", "Packet", "image_traffic", "router_hops", "counter_deltas",
+           "event_counts",
            "estimate", "markdown", "energy_rows", "ADC_REF_BITS", "V_READ_REF"]
 
 #: Resolution of the ADC figure in :data:`ENERGY_TABLE`; other resolutions scale by
@@ -231,6 +232,9 @@ def network_macs(compiled):
 
 @dataclass(frozen=True)
 class Packet:
+    """One packet of an image's traffic: source and destination nodes, length in flits
+    (head included) and what it carries."""
+
     src: int
     dest: int
     flits: int
@@ -284,8 +288,9 @@ def router_hops(cfg, src, dest):
     return hops
 
 
-def _delta(after, before):
-    """Per-tile counter differences (32-bit wrapping); node keys may be ints or strings."""
+def counter_deltas(after, before):
+    """Per-tile counter differences ``after - before`` (32-bit wrapping), node keys made
+    ints (``demo.json`` has strings); ``before`` None: zero."""
     before = {int(node): c for node, c in (before or {}).items()}
     out = {}
     for node, c in after.items():
@@ -354,7 +359,8 @@ def event_counts(compiled, tile_counters, images):
                 driven = np.full(t.n_rows, float(p * mvms[t.node]))   # per row, over the run
             else:
                 x = inputs[lp_i][:, t.rows[0]:t.rows[1]]
-                driven = _planes(x, p).sum(axis=(0, 1)).astype(np.float64)
+                planes = (x[:, None, :] >> np.arange(p)[None, :, None]) & 1    # (n, P, rows)
+                driven = planes.sum(axis=(0, 1)).astype(np.float64)
                 driven *= mvms[t.node] / n                      # 1 unless a tile ran extra
             rows_driven += driven.sum()
             cells_read += driven.sum() * cfg.array.cols
@@ -513,6 +519,8 @@ def markdown(est):
     ]
     for ev, e in est["events"].items():
         mark = " (counted)" if ev in est["counted"] else " (derived)"
+        if ev == "cell_read":
+            mark = " (derived; uS of the cells read)"
         lines.append(f"| `{ev}`{mark} | {e['count']:,.1f} | {e['pj_each']:.4g} | "
                      f"{e['nj']:.3f} | {100 * e['share']:.1f} % |")
     sub = est["subtotals_nj"]
@@ -571,7 +579,7 @@ def energy_rows(compiled, counters_before, counters_after, images, program_repor
     program_reports : iterable of ProgramReport or dict
         ``Runtime.program()``'s reports (or ``demo.json``'s ``program`` entries).
     """
-    deltas = None if counters_after is None else _delta(counters_after, counters_before)
+    deltas = None if counters_after is None else counter_deltas(counters_after, counters_before)
     since_power_on = counters_before is None and deltas is not None and all(
         "pulses" in c for c in deltas.values())
     if since_power_on:

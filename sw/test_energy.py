@@ -107,7 +107,7 @@ def test_counts_match_the_golden_model(name, monkeypatch):
     n = len(codes)
     seen = _MvmRecorder(monkeypatch)
     _, (tc0, hc0, ni0), (tc1, hc1, ni1) = _run(compiled, codes, before_infer=seen.reset)
-    deltas = energy._delta(tc1, tc0)
+    deltas = energy.counter_deltas(tc1, tc0)
     d = energy.event_counts(compiled, deltas, codes)
     assert all(deltas[t.node]["mvms"] == n for t in compiled.tiles())
     # Counted by the chip.
@@ -129,7 +129,7 @@ def test_counts_match_the_golden_model(name, monkeypatch):
 def test_programming_and_counts_with_programmed_weights():
     compiled, codes = _compile([16, 8])
     reports, (tc0, _, _), (tc1, _, _) = _run(compiled, codes, program=True)
-    est = energy.estimate(compiled, energy._delta(tc1, tc0), codes, reports)
+    est = energy.estimate(compiled, energy.counter_deltas(tc1, tc0), codes, reports)
     pulses = sum(c["pulses"] for c in tc1.values())
     assert pulses > 0 and est["programming"]["pulses"] == pulses
     assert est["programming"]["energy_uj"] == pytest.approx(
