@@ -27,6 +27,7 @@ import numpy as np
 from hdl.spec.config import ConfigError, preset
 from hdl.spec.tile import TileField, mvm_latency
 from sim.driver import Driver, ModelBackend
+from sw.batch import batch_infer
 from sw.compiler import ideal_forward
 from sw.job import DEFAULT_MODEL, inference_program, prepare
 
@@ -44,8 +45,12 @@ def _bar(total, desc):
     return tqdm(total=total, desc=desc, unit="img", leave=False, file=sys.stderr)
 
 
-def golden_run(job, cfg, desc, anneal=0):
-    """The driver program on the golden model of ``cfg``: (result dict, chip model)."""
+def golden_run(job, cfg, desc, anneal=0, batched=False):
+    """The driver program on the golden model of ``cfg``: (result dict, chip model).
+
+    ``batched``: the driver programs and configures the chip, and the images run on the
+    batched golden model (``sw/batch.py``: the same logits, a hundred times faster); the
+    main golden row, which the RTL is compared with, runs them through the driver."""
     backend = ModelBackend(cfg)
     drv = Driver(backend, cfg)
     bars = []
@@ -63,9 +68,11 @@ def golden_run(job, cfg, desc, anneal=0):
         for t in job.compiled.tiles():
             backend.model.tile(t.node).xb.relax(anneal)
 
-    program = inference_program(job.compiled, job.x_codes, progress=progress,
-                                after_program=relax if anneal else None)
+    program = inference_program(job.compiled, job.x_codes[:0] if batched else job.x_codes,
+                                progress=progress, after_program=relax if anneal else None)
     result = asyncio.run(program(drv))
+    if batched:
+        result["logits"] = batch_infer(backend.model, job.compiled, job.x_codes).logits.tolist()
     for bar in bars:
         bar.close()
     return result, backend.model
@@ -109,12 +116,12 @@ def sweep(job, cfg):
     noise = []
     for scale in (0, 1, 2, 4, 6):
         c = with_device(cfg, **{f: min(64, v * scale) for f, v in base.items()})
-        r, _ = golden_run(job, c, f"spread x{scale}")
+        r, _ = golden_run(job, c, f"spread x{scale}", batched=True)
         noise.append((scale, accuracy(r["logits"], job.y)))
     stuck = []
     for pct in (0, 1, 2, 5, 10):
         c = with_device(cfg, stuck_rate_q14=round(pct / 100 * 16384))
-        r, _ = golden_run(job, c, f"stuck {pct} %")
+        r, _ = golden_run(job, c, f"stuck {pct} %", batched=True)
         stuck.append((pct, accuracy(r["logits"], job.y)))
     return noise, stuck
 
@@ -176,8 +183,9 @@ def main(argv=None):
 
     gold, _ = golden_run(job, cfg, "golden")
     gold_acc = accuracy(gold["logits"], job.y)
-    stuck1, _ = golden_run(job, with_device(cfg, stuck_rate_q14=164), "1 % stuck")
-    annealed, _ = golden_run(job, cfg, "annealed", anneal=ANNEAL_STRENGTH)
+    stuck1, _ = golden_run(job, with_device(cfg, stuck_rate_q14=164), "1 % stuck",
+                           batched=True)
+    annealed, _ = golden_run(job, cfg, "annealed", anneal=ANNEAL_STRENGTH, batched=True)
     rows = {
         "float": float_acc,
         "quantized ideal": ideal_acc,
