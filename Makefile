@@ -61,9 +61,10 @@ formal: setup  ## SymbiYosys proofs of the write-verify engine (docs/formal.md):
 report-ispva: setup  ## Program 64 x 64 cells to Milo's 5 levels (M-ISPVA, window, IGVVA): build/reports/ispva.json + plots
 	$(RUN) python -m scripts.report_ispva
 
-bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles
+bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles, golden-model images/s
 	$(RUN) python -m scripts.bench_noc
 	$(RUN) python -m scripts.bench_tile
+	$(RUN) python -m scripts.bench_golden
 
 clean:  ## Remove build outputs (keeps .venv)
 	rm -rf build
