@@ -41,8 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hdl.spec.host import QUEUE_OFFSET
-from hdl.spec.tile import ACCESS_LATENCY, TileField, mvm_latency
+from hdl.spec.tile import ACCESS_LATENCY, TileField, TileOp, mvm_latency
 from sim.chip import ni_stalls
+from sim.tile import TileCommand
 
 __all__ = ["BatchError", "BatchResult", "batch_infer", "mvm_cycles", "image_cycles"]
 
@@ -145,12 +146,20 @@ def _check_configured(model, compiled):
                              f"has {t.expect}; run Runtime.configure() first")
 
 
-def _check_pure_mvm(xb):
-    """The crossbar's MVM must be a pure function of the conductances: the same planes give
-    the same currents whether computed together or apart, repeated, and leave the model's
-    state alone. Per-MVM state (e.g. read noise keyed by an event counter) fails this."""
-    a = xb.cfg.array
-    planes = np.random.default_rng(0).integers(0, 2, (4, a.rows))
+def _check_batchable(tile):
+    """A tile's MVM must be a pure function of its conductances, descriptor and buffers,
+    or a batch cannot stand for the per-image order. Two probes on copies:
+
+    * the crossbar (``mvm_planes``): the same planes give the same currents together,
+      apart and repeated, and leave its state alone (read noise keyed by an event counter
+      fails this however small it is);
+    * the tile: two MVM commands one after the other (``execute``, as the per-image path
+      runs them) give the sums and clips of one batched ``mvm_values`` (per-MVM state kept
+      in the tile, e.g. noise keyed by its MVM counter)."""
+    a = tile.cfg.array
+    rng = np.random.default_rng(0)
+    xb = tile.xb
+    planes = rng.integers(0, 2, (4, a.rows))
     twin = copy.deepcopy(xb)
     whole = twin.mvm_planes(planes)
     apart = np.concatenate([twin.mvm_planes(planes[:2]), twin.mvm_planes(planes[2:])])
@@ -158,10 +167,22 @@ def _check_pure_mvm(xb):
     same_state = all(
         np.array_equal(v, getattr(twin, k)) if isinstance(v, np.ndarray) else v == getattr(twin, k)
         for k, v in vars(xb).items())
-    if not (np.array_equal(whole, apart) and np.array_equal(whole, again) and same_state):
+    ok = np.array_equal(whole, apart) and np.array_equal(whole, again) and same_state
+    if ok:
+        inputs = rng.integers(0, 1 << tile.desc[TileField.IN_BITS], (2, a.rows))
+        v, out, clips = tile.mvm_values(inputs)
+        twin = copy.deepcopy(tile)
+        for x, want_v, want_out, want_clips in zip(inputs, v, out, clips, strict=True):
+            twin.inputs[:] = x
+            got_v, _, got_clips = twin.mvm_values()
+            r = twin.execute(TileCommand(TileOp.MVM))
+            ok &= (np.array_equal(got_v, want_v) and got_clips == want_clips
+                   and r.value == want_clips
+                   and [o.value for o in r.outputs] == list(want_out[:len(r.outputs)]))
+    if not ok:
         raise BatchError(
-            f"tile {xb.tile}: the crossbar's MVM depends on per-MVM state (read noise on an "
-            "event counter?), so a batch cannot reproduce the per-image order; run the images "
+            f"tile {xb.tile}: the MVM depends on per-MVM state (read noise on an event "
+            "counter?), so a batch cannot reproduce the per-image order; run the images "
             "through the driver (Runtime.infer)")
 
 
@@ -246,7 +267,7 @@ def batch_infer(model, compiled, x_codes, chunk=CHUNK):
     _check_configured(m, compiled)
     nodes = [t.node for t in compiled.tiles()]
     for node in nodes:
-        _check_pure_mvm(m.tile(node).xb)
+        _check_batchable(m.tile(node))
     x = np.asarray(x_codes, np.int64)
     if x.ndim != 2 or x.shape[1] != compiled.network.inputs:
         raise BatchError(f"input codes have shape {x.shape}; the network takes "

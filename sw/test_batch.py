@@ -248,3 +248,20 @@ def test_unused_rows_keep_their_buffer_values():
     tile.inputs[12:] = 15
     r, _ = _assert_equal(model, compiled, x)
     assert not np.array_equal(r.logits, clean.logits)
+
+
+def test_refuses_a_tile_with_per_mvm_state(tiny_chip):
+    """Noise keyed by the tile's MVM counter: each MVM of the per-image order sees another
+    counter, a batch would see one."""
+    compiled, model = tiny_chip
+    model = copy.deepcopy(model)
+    tile = model.tile(compiled.tiles()[-1].node)
+    pure = tile.mvm_values
+
+    def noisy(inputs=None, psum=None):
+        v, out, clips = pure(inputs, psum)
+        return v, out + tile.counters[TileCounter.MVMS] % 3, clips
+
+    tile.mvm_values = noisy
+    with pytest.raises(BatchError, match="per-MVM state"):
+        batch_infer(model, compiled, np.zeros((2, 16), np.int64))
