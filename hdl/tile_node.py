@@ -53,6 +53,7 @@ from hdl.spec.tile import (
     TileOp,
     field_defaults,
 )
+from hdl.spec.write_verify import WvOp
 from hdl.tile import Tile, tile_command_layout, tile_output_layout, tile_response_layout
 
 __all__ = ["TileNode", "NiExecutor", "NiRequestDecoder", "NiOutputSender", "NiResponder"]
@@ -352,6 +353,11 @@ class NiExecutor(wiring.Component):
                         tc.payload.value.eq(stream_value),
                         self.words.ready.eq(tc.ready),
                     ]
+                    with m.If(dec.stream_op == TileOp.WV):
+                        # A TARGETS word: the engine's WRITE_TARGET of cell start + i.
+                        wv = tc.payload.wv
+                        m.d.comb += [wv.as_value().eq(0), wv.op.eq(WvOp.WRITE_TARGET),
+                                     wv.addr.eq(first + idx - 1), wv.value.eq(w.data)]
                     with m.If(self.words.valid & tc.ready):
                         m.d.sync += [idx.eq(idx + 1), last.eq(w.last)]
                         m.next = "Stream-Wait"

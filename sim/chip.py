@@ -13,6 +13,7 @@ next request). Tile cycles stay exact: every tile command adds its latency to th
 Pure numpy / Python; no Amaranth, no cocotb.
 """
 
+import dataclasses
 from collections import deque
 
 from hdl.spec.host import (
@@ -45,6 +46,7 @@ from hdl.spec.regmap import (
     register,
 )
 from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS, TileField, TileOp
+from hdl.spec.write_verify import WvOp
 from sim.tile import TileCommand, TileModel
 from sim.write_verify import WvCommand
 
@@ -405,7 +407,14 @@ class ChipModel:
                     continue
                 if mtype == MsgType.ACTIVATIONS:
                     w &= (1 << cfg.input_bits) - 1
-                e, _, _ = run(TileCommand(op, (start + i) & 0xFFFF, w & M32))
+                if op == TileOp.WV:
+                    # A TARGETS word: the engine's WRITE_TARGET of cell start + i (every
+                    # other command field zero, as the NI builds it).
+                    e, _, _ = run(TileCommand(op, wv=dataclasses.replace(
+                        unpack_wv(cfg, [0] * wv_words(cfg)), op=WvOp.WRITE_TARGET,
+                        addr=(start + i) & 0xFFFF, value=w & 0xFFFF)))
+                else:
+                    e, _, _ = run(TileCommand(op, (start + i) & 0xFFFF, w & M32))
                 if e:
                     err, err_idx = e, i
                 else:

@@ -237,17 +237,25 @@ class Driver:
         cmd = WvCommand(**fields)
         return await self.request(node, MsgType.START_PROGRAM, pack_wv(self.cfg, cmd))
 
+    async def write_targets(self, node, targets, row0=0, col0=0):
+        """Write-verify targets ``targets[row][col]`` (register-set indices) of the cells from
+        ``(row0, col0)``: BUF_WRITE to the TARGETS buffer (cell ``row * cols + col``), whole
+        rows in one run of packets."""
+        a = self.cfg.array
+        rows = [[int(v) for v in row] for row in targets]
+        if col0 == 0 and rows and len(rows[0]) == a.cols:
+            await self._buffer(node, Buffer.TARGETS, [v for row in rows for v in row],
+                               row0 * a.cols)
+        else:
+            for r, row in enumerate(rows):
+                await self._buffer(node, Buffer.TARGETS, row, (row0 + r) * a.cols + col0)
+
     async def program_weights(self, node, targets, row0=0, col0=0):
         """Program ``targets[row][col]`` (register-set / level indices) with the engine's
         register sets; returns the RUN status value."""
-        a = self.cfg.array
-        rows, cols = len(targets), len(targets[0])
-        for r in range(rows):
-            for c in range(cols):
-                await self.wv(node, op=WvOp.WRITE_TARGET, addr=(row0 + r) * a.cols + col0 + c,
-                              value=int(targets[r][c]))
+        await self.write_targets(node, targets, row0, col0)
         return await self.wv(node, op=WvOp.RUN, kind=WvRunKind.PROGRAM, row0=row0, col0=col0,
-                             nrows=rows, ncols=cols)
+                             nrows=len(targets), ncols=len(targets[0]))
 
     async def read_fail_list(self, node):
         """Cell indices of the cells the last PROGRAM run failed (up to the list depth)."""

@@ -321,6 +321,8 @@ BUF_BIAS = 1
 BUF_PSUM = 2
 #: conductance code of cell (start + i) = row << 8 | col (LOAD_CELL back door)
 BUF_CELLS = 3
+#: write-verify target (register set) of cell start + i = row * cols + col
+BUF_TARGETS = 4
 
 #: name: (byte offset, access)
 REGISTERS = {

@@ -28,10 +28,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hdl.spec.host import QUEUE_OFFSET, RESPONSE_WORDS, Buffer, TileCsr, out_burst, unpack_info
+from hdl.spec.host import (
+    QUEUE_OFFSET,
+    RESPONSE_WORDS,
+    Buffer,
+    TileCsr,
+    out_burst,
+    pack_wv,
+    unpack_info,
+)
 from hdl.spec.noc import MsgType
 from hdl.spec.tile import TileField
+from hdl.spec.write_verify import WvOp, WvRunKind
 from sim.driver import DriverError, TileRequestError
+from sim.write_verify import WvCommand
 from sw.compiler import quantize_inputs
 
 __all__ = ["Runtime", "ProgramReport", "RESPONSE_PACKET_WORDS"]
@@ -135,21 +145,46 @@ class Runtime:
 
     async def program(self, progress=None):
         """Every used cell through the write-verify engine (its register sets, default
-        M-ISPVA); returns one :class:`ProgramReport` per tile."""
+        M-ISPVA); returns one :class:`ProgramReport` per tile.
+
+        The tiles program at the same time: the host streams each tile's targets (BUF_WRITE
+        to the TARGETS buffer) and its PROGRAM run without waiting for answers, keeping at
+        most as many answers owed as the response queue holds (so no answer ever waits in
+        the network while the host waits on the command queue), then collects the runs in
+        tile order. ``progress(tile_plan)`` is called as each tile's run ends."""
+        a = self.cfg.array
+        chunk = self.cfg.noc.max_packet_flits - 2
+        plans = [(lp, t) for lp in self.c.layers for t in lp.all_tiles()]
+        before = {t.node: await self.drv.counters(t.node) for _, t in plans}
+        room = max(1, self.cfg.host.resp_queue_words // RESPONSE_PACKET_WORDS - len(plans))
+        owed = deque()       # nodes owing a BUF_WRITE answer, oldest first
+        for _, t in plans:
+            targets = t.targets()
+            assert targets.shape[1] == a.cols, "a tile plan covers whole rows"
+            flat = [int(v) for v in targets.ravel()]
+            for k in range(0, len(flat), chunk):
+                if len(owed) >= room:
+                    await self._answer(owed.popleft(), MsgType.BUF_WRITE)
+                await self._post(t.node, MsgType.BUF_WRITE, [k] + flat[k:k + chunk],
+                                 Buffer.TARGETS)
+                owed.append(t.node)
+            await self._post(t.node, MsgType.START_PROGRAM, pack_wv(self.cfg, WvCommand(
+                op=WvOp.RUN, kind=WvRunKind.PROGRAM, row0=0, col0=0, nrows=targets.shape[0],
+                ncols=targets.shape[1])))
+        while owed:
+            await self._answer(owed.popleft(), MsgType.BUF_WRITE)
         reports = []
-        for lp in self.c.layers:
-            for t in lp.all_tiles():
-                before = await self.drv.counters(t.node)
-                await self.drv.program_weights(t.node, t.targets())
-                after = await self.drv.counters(t.node)
+        for lp, t in plans:
+            await self._answer(t.node, MsgType.START_PROGRAM)      # the run's status
+            after = await self.drv.counters(t.node)
 
-                def delta(name, a=after, b=before):
-                    return (a[name] - b[name]) & 0xFFFF_FFFF
+            def delta(name, a=after, b=before[t.node]):
+                return (a[name] - b[name]) & 0xFFFF_FFFF
 
-                reports.append(ProgramReport(lp.name, t.node, t.targets().size,
-                                             delta("pulses"), delta("fails"), delta("busy")))
-                if progress:
-                    progress(t)
+            reports.append(ProgramReport(lp.name, t.node, t.targets().size,
+                                         delta("pulses"), delta("fails"), delta("busy")))
+            if progress:
+                progress(t)
         return reports
 
     # -- configuration --------------------------------------------------------------------

@@ -14,11 +14,19 @@ import cocotb
 import pytest
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from hdl.spec.host import LEGAL_BYTE_SELECTS, WINDOW_TAG, BusCause, Irq, NiError, pack_wv
+from hdl.spec.host import (
+    LEGAL_BYTE_SELECTS,
+    WINDOW_TAG,
+    Buffer,
+    BusCause,
+    Irq,
+    NiError,
+    pack_wv,
+)
 from hdl.spec.noc import MsgType, make_head, parse_head
 from hdl.spec.regmap import REGISTERS, WINDOW_NODE_STRIDE, region
 from hdl.spec.tile import TileCounter, TileField
-from hdl.spec.write_verify import WvOp, WvRunKind
+from hdl.spec.write_verify import WV_SETS, WvOp, WvRunKind
 from sim import regs
 from sim.driver import BusError, Driver, ModelBackend, TileRequestError
 from sim.write_verify import WvCommand
@@ -453,6 +461,10 @@ async def _layer_program(drv, *, rng_seed, cfg):
     # tile 2: program a 2 x 4 region with the engine, read its fail list, run
     targets = [[r.randrange(5) for _ in range(4)] for _ in range(2)]
     out["program"] = await drv.program_weights(t2, targets)
+    # The targets went in by BUF_WRITE (TARGETS buffer): the engine holds exactly them.
+    held = [[await drv.wv(t2, op=WvOp.READ_TARGET, addr=i * a.cols + j) for j in range(4)]
+            for i in range(2)]
+    assert held == targets, f"engine targets {held}, written {targets}"
     out["fails"] = await drv.read_fail_list(t2)
     await drv.write_inputs(t2, [r.randrange(1 << cfg.input_bits) for _ in range(2)])
     await drv.configure(t2, out_raw=1, offset=40, out_count=2)
@@ -529,6 +541,11 @@ async def cocotb_queues_and_window(dut):
            (MsgType.BUF_WRITE, [0, 1], 7, NiError.BAD_ADDRESS),
            (MsgType.BUF_WRITE, [cfg.array.rows - 1, 1, 1], 0, NiError.BAD_ADDRESS),
            (MsgType.BUF_WRITE, [0, 1 << cfg.input_bits], 0, NiError.BAD_VALUE),
+           # Targets: the engine refuses a set past its register sets and a cell past the
+           # array (the answer's value is the index of the refused word).
+           (MsgType.BUF_WRITE, [5, 1, WV_SETS, 2], Buffer.TARGETS, NiError.ENGINE),
+           (MsgType.BUF_WRITE, [cfg.array.rows * cfg.array.cols - 1, 1, 1], Buffer.TARGETS,
+            NiError.ENGINE),
            (MsgType.START_MVM, [1], 0, NiError.BAD_LENGTH),
            (MsgType.START_PROGRAM, [0], 0, NiError.BAD_LENGTH),
            (MsgType.BUF_READ, [], 0, NiError.BAD_TYPE),

@@ -64,11 +64,16 @@ class Buffer(enum.IntEnum):
     BIAS = 1    # bias of pair start + i (WRITE_BIAS)
     PSUM = 2    # partial sum of pair start + i (WRITE_PSUM)
     CELLS = 3   # conductance code of cell (start + i) = row << 8 | col (LOAD_CELL back door)
+    TARGETS = 4  # write-verify target (register set) of cell start + i = row * cols + col
 
 
-#: The tile command a BUF_WRITE word becomes, per buffer.
+#: The tile command a BUF_WRITE word becomes, per buffer. A TARGETS word is forwarded to the
+#: write-verify engine as WRITE_TARGET (``addr`` = the element, ``value`` = the word's low 16
+#: bits): a whole array's targets in ``rows * cols / (max_packet_flits - 2)`` packets instead
+#: of one START_PROGRAM request and answer per cell.
 BUFFER_OPS = {Buffer.INPUT: TileOp.WRITE_INPUT, Buffer.BIAS: TileOp.WRITE_BIAS,
-              Buffer.PSUM: TileOp.WRITE_PSUM, Buffer.CELLS: TileOp.LOAD_CELL}
+              Buffer.PSUM: TileOp.WRITE_PSUM, Buffer.CELLS: TileOp.LOAD_CELL,
+              Buffer.TARGETS: TileOp.WV}
 
 
 class NiError(enum.IntEnum):

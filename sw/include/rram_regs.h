@@ -330,5 +330,7 @@
 #define RRAM_BUF_PSUM                            2u
 /* conductance code of cell (start + i) = row << 8 | col (LOAD_CELL back door) */
 #define RRAM_BUF_CELLS                           3u
+/* write-verify target (register set) of cell start + i = row * cols + col */
+#define RRAM_BUF_TARGETS                         4u
 
 #endif /* RRAM_REGS_H */
