@@ -29,7 +29,8 @@ from hdl.spec.tile import TileField, mvm_latency
 from sim.driver import Driver, ModelBackend
 from sw.batch import batch_infer
 from sw.compiler import ideal_forward
-from sw.job import DEFAULT_MODEL, inference_program, prepare
+from sw.energy import energy_rows
+from sw.job import DEFAULT_MODEL, NOISE_AWARE_MODEL, inference_program, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "build" / "reports"
@@ -95,6 +96,27 @@ def model_cycles(compiled):
         per_layer.append(max(mvm_latency(compiled.cfg, lp.in_bits, u.desc[TileField.OUT_COUNT])
                              for u in t))
     return sum(per_layer), max(per_layer), per_layer
+
+
+def noise_aware_rows(args, cfg):
+    """The noise-aware model (``sw/models/digits_mlp_noise_aware.onnx``, weight noise in
+    training as NeuRRAM did) on the same chip: default variability, after the anneal, 1 %
+    stuck (batched golden model). Empty for a user's own ``--model``."""
+    if Path(args.model).resolve() != DEFAULT_MODEL.resolve():
+        return {}
+    job = prepare(NOISE_AWARE_MODEL, cfg, args.images)
+    name = "noise-aware training"
+    out = {f"{name}: float": float(np.mean(job.network.predict(job.split.x_test[:len(job.y)])
+                                          == job.y)),
+           f"{name}: quantized ideal": accuracy(ideal_forward(job.compiled, job.x_codes)[-1],
+                                                job.y)}
+    for label, c, anneal in (("chip, default variability", cfg, 0),
+                             ("chip, 1 % stuck cells", with_device(cfg, stuck_rate_q14=164), 0),
+                             (f"chip, after an anneal (relax {ANNEAL_STRENGTH})", cfg,
+                              ANNEAL_STRENGTH)):
+        r, _ = golden_run(job, c, f"noise-aware, {label}", anneal=anneal, batched=True)
+        out[f"{name}: {label}"] = accuracy(r["logits"], job.y)
+    return out
 
 
 def rtl_run(job, cfg, sim, model_path, images):
@@ -193,6 +215,9 @@ def main(argv=None):
         "chip, 1 % stuck cells": accuracy(stuck1["logits"], job.y),
         f"chip, after an anneal (relax {ANNEAL_STRENGTH})": accuracy(annealed["logits"], job.y),
     }
+    aware = noise_aware_rows(args, cfg)
+    rows.update(aware)
+    energy, energy_lines = energy_rows(c, None, gold["counters"], job.x_codes, gold["program"])
     latency, bottleneck, per_layer = model_cycles(c)
     report = {
         "config": cfg.name, "model": Path(args.model).name, "images": n,
@@ -200,6 +225,7 @@ def main(argv=None):
         "program": gold["program"],
         "cycles_model": {"latency": latency, "per_image_bound": bottleneck,
                          "per_layer_mvm": per_layer},
+        "energy": energy,
     }
     rtl = None
     if args.sim != "golden":
@@ -232,13 +258,17 @@ def main(argv=None):
             f"| RTL vs golden: every logit of every image | "
             f"{'equal' if report['rtl']['logits_equal'] else 'DIFFERENT'} |",
         ]
+    lines.append(f"| energy per inference / per MAC (estimate, `docs/energy.md`) | "
+                 f"{energy['energy_per_inference_nj']:.2f} nJ / "
+                 f"{energy['energy_per_mac_fj']:.0f} fJ |")
     table = "| figure | value |\n|---|---|\n" + "\n".join(lines)
     print(table)
+    print("\n".join(energy_lines))
     report["seconds"] = round(time.monotonic() - t0, 1)
     (REPORTS / "demo.json").write_text(json.dumps(report, indent=2) + "\n")
     (REPORTS / "demo.md").write_text(
         f"# Demo: {report['model']} on `{cfg.name}`\n\n{n} test images of the digits split.\n\n"
-        f"{table}\n\n![confusion](demo_confusion.png)\n"
+        f"{table}\n\n" + "\n".join(energy_lines) + "\n\n![confusion](demo_confusion.png)\n"
         + ("![variability](demo_variability.png)\n" if noise else ""))
     print(f"[demo] wrote build/reports/demo.json, demo.md and plots in {report['seconds']} s")
     if rtl and not (report["rtl"]["logits_equal"] and report["rtl"]["program_equal"]):

@@ -17,9 +17,11 @@ from sw.network import from_onnx
 from sw.runtime import Runtime
 from sw.train import digits_split
 
-__all__ = ["Job", "prepare", "inference_program", "DEFAULT_MODEL"]
+__all__ = ["Job", "prepare", "inference_program", "DEFAULT_MODEL", "NOISE_AWARE_MODEL"]
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "digits_mlp.onnx"
+#: The same network fine-tuned with weight noise (``scripts/train_digits.py``).
+NOISE_AWARE_MODEL = Path(__file__).parent / "models" / "digits_mlp_noise_aware.onnx"
 
 
 @dataclass
