@@ -37,9 +37,9 @@ test: setup  ## Run the regression, both simulators unless SIM is set (no `slow`
 test-all: setup  ## Run every test, `slow` ones included (whole-chip synthesis, sweeps)
 	$(RUN) pytest -n $(JOBS) --durations=25 $(PYTEST_ARGS)
 
-DEMO_ARGS    ?= --sim golden
+DEMO_ARGS    ?=
 
-demo: setup  ## The digits network on the chip (golden model; DEMO_ARGS='--sim verilator' adds the RTL)
+demo: setup  ## The digits network on the chip: golden model and RTL (Verilator); DEMO_ARGS='--sim golden' skips the RTL
 	$(RUN) python -m scripts.demo $(DEMO_ARGS)
 
 verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/

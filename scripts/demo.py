@@ -7,9 +7,9 @@
    the engine's power-on register sets), configure the tiles, run the test split through
    the layer pipeline; the same with 1 % stuck cells, and after an anneal; an
    accuracy-vs-variability sweep;
-3. on the RTL (``--sim verilator`` or ``icarus``; ``golden`` skips it): the same driver
-   program on the generated chip, timed in cycles, every logit compared with the golden
-   model's;
+3. on the RTL (``--sim verilator``, the default, or ``icarus``; ``golden`` skips it), in the
+   background while the golden model works: the same driver program on the generated chip,
+   timed in cycles, every logit compared with the golden model's;
 4. print one table; write ``build/reports/demo.json``, ``demo.md``, ``demo_confusion.png``
    and ``demo_variability.png``.
 """
@@ -18,7 +18,9 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -119,16 +121,47 @@ def noise_aware_rows(args, cfg):
     return out
 
 
-def rtl_run(job, cfg, sim, model_path, images):
-    from tb.harness import run_cocotb
+class RtlRun(threading.Thread):
+    """The RTL part (``tb/demo_network.py`` in cocotb), in the background while the golden
+    model works: the simulator's output goes to ``build/reports/demo_rtl.log``, and
+    :meth:`wait` shows a progress bar read from it."""
 
-    out = REPORTS / "demo_rtl.json"
-    out.unlink(missing_ok=True)
-    run_cocotb("chip", cfg, "tb.demo_network", "demo", sim,
-               params={"model": str(model_path), "images": images, "out": str(out)})
-    if not out.exists():
-        sys.exit("[demo] the RTL run produced no result; see the log above")
-    return json.loads(out.read_text())
+    def __init__(self, cfg, sim, model_path, images, n):
+        super().__init__(daemon=True)
+        self.cfg, self.sim, self.model, self.images, self.n = cfg, sim, model_path, images, n
+        self.out, self.log = REPORTS / "demo_rtl.json", REPORTS / "demo_rtl.log"
+        self.error = None
+
+    def run(self):
+        from tb.harness import run_cocotb
+
+        try:
+            run_cocotb("chip", self.cfg, "tb.demo_network", "demo", self.sim,
+                       params={"model": str(self.model), "images": self.images,
+                               "out": str(self.out)}, log_file=self.log)
+        except Exception as e:         # reported by wait(), in the main thread
+            self.error = e
+
+    def start(self):
+        self.out.unlink(missing_ok=True)
+        self.log.unlink(missing_ok=True)
+        super().start()
+
+    def _done(self):
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        done = re.findall(r"RTL: (\d+) / \d+ images", text)
+        return int(done[-1]) if done else 0
+
+    def wait(self):
+        from tqdm import tqdm
+
+        with tqdm(total=self.n, desc=f"RTL ({self.sim})", unit="img", file=sys.stderr) as bar:
+            while self.is_alive():
+                self.join(2)
+                bar.update(self._done() - bar.n)
+        if self.error or not self.out.exists():
+            sys.exit(f"[demo] the RTL run failed ({self.error}); its log: {self.log}")
+        return json.loads(self.out.read_text())
 
 
 def sweep(job, cfg):
@@ -203,6 +236,13 @@ def main(argv=None):
     float_acc = float(np.mean(job.network.predict(job.split.x_test[:n]) == job.y))
     ideal_acc = accuracy(ideal_forward(c, job.x_codes)[-1], job.y)
 
+    rtl_job = None
+    if args.sim != "golden":
+        print(f"[demo] RTL on {args.sim} in the background: generate, build (first time: "
+              f"minutes), program, run {n} images; log in build/reports/demo_rtl.log",
+              flush=True)
+        rtl_job = RtlRun(cfg, args.sim, args.model, args.images, n)
+        rtl_job.start()
     gold, _ = golden_run(job, cfg, "golden")
     gold_acc = accuracy(gold["logits"], job.y)
     stuck1, _ = golden_run(job, with_device(cfg, stuck_rate_q14=164), "1 % stuck",
@@ -227,18 +267,16 @@ def main(argv=None):
                          "per_layer_mvm": per_layer},
         "energy": energy,
     }
+    noise, stuck = ([], []) if args.no_sweep else sweep(job, cfg)
+    report["sweep"] = {"spread_scale": noise, "stuck_percent": stuck}
+    plots(job, gold["logits"], noise, stuck, ideal_acc)
     rtl = None
-    if args.sim != "golden":
-        print(f"[demo] RTL on {args.sim}: generate, build (first time: minutes), program, "
-              f"run {n} images ...", flush=True)
-        rtl = rtl_run(job, cfg, args.sim, args.model, args.images)
+    if rtl_job:
+        rtl = rtl_job.wait()
         agree = rtl["logits"] == gold["logits"]
         same_program = rtl["program"] == gold["program"]
         report["rtl"] = {"sim": args.sim, "cycles": rtl["cycles"], "seconds": rtl["seconds"],
                          "logits_equal": agree, "program_equal": same_program}
-    noise, stuck = ([], []) if args.no_sweep else sweep(job, cfg)
-    report["sweep"] = {"spread_scale": noise, "stuck_percent": stuck}
-    plots(job, gold["logits"], noise, stuck, ideal_acc)
 
     lines = [f"| {k} | {100 * v:.2f} % |" for k, v in rows.items()]
     prog = gold["program"]

@@ -212,10 +212,11 @@ def _build(block, cfg, sim):
     return build_dir
 
 
-def run_cocotb(block, cfg, test_module, testcase, sim, params=None):
+def run_cocotb(block, cfg, test_module, testcase, sim, params=None, log_file=None):
     """Build (or reuse) ``block`` for ``cfg`` on ``sim`` and run one cocotb ``testcase``.
 
-    ``params`` (a JSON-able dict) reaches the cocotb test through :func:`test_param`.
+    ``params`` (a JSON-able dict) reaches the cocotb test through :func:`test_param`;
+    ``log_file``: the simulation's output goes there instead of the terminal.
 
     Fails the calling pytest test if the cocotb test fails or does not run.
     """
@@ -235,6 +236,7 @@ def run_cocotb(block, cfg, test_module, testcase, sim, params=None):
         extra_env={CONFIG_ENV: cfg.to_json(), PARAMS_ENV: json.dumps(params or {})},
         results_xml=str(test_dir / "results.xml"),
         seed=os.environ.get("COCOTB_RANDOM_SEED"),
+        log_file=log_file,
     )
     total, failed = get_results(results)
     if total == 0:
