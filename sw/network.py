@@ -189,7 +189,8 @@ def from_onnx(model):
             raise NetworkError(f"{where}: the graph is not one chain of layers (inputs "
                                f"{list(node.input)})")
         const_in = [consts[i] for i in node.input if i in consts]
-        name = node.name or f"dense{len(layers)}"
+        # An unnamed layer is named by its place in the chain (a pending layer is one).
+        name = node.name or f"dense{len(layers) + (pending is not None)}"
         if node.op_type == "MatMul":
             if node.input[0] != current or len(const_in) != 1 or const_in[0].ndim != 2:
                 raise NetworkError(f"{where}: needs the activations times a constant 2-D "

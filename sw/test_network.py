@@ -49,6 +49,17 @@ def test_gemm_with_transposed_weight():
     assert net.layers[0].name == "fc" and net.layers[0].activation == "relu"
 
 
+def test_unnamed_layers_are_numbered_in_order():
+    rng = np.random.default_rng(4)
+    w0, w1, w2 = rng.normal(size=(4, 5)), rng.normal(size=(5, 3)), rng.normal(size=(3, 2))
+    model = _graph([helper.make_node("MatMul", ["x", "w0"], ["h0"]),
+                    helper.make_node("Relu", ["h0"], ["a0"]),
+                    helper.make_node("Gemm", ["a0", "w1"], ["h1"]),
+                    helper.make_node("MatMul", ["h1", "w2"], ["y"])],
+                   {"w0": w0, "w1": w1, "w2": w2})
+    assert [layer.name for layer in from_onnx(model).layers] == ["dense0", "dense1", "dense2"]
+
+
 def test_unsupported_operator_is_refused_by_name():
     model = _graph([helper.make_node("MatMul", ["x", "w"], ["h"], name="fc"),
                     helper.make_node("Sigmoid", ["h"], ["y"], name="squash")],
