@@ -168,6 +168,22 @@ class RtlRun(threading.Thread):
         return json.loads(self.out.read_text())
 
 
+def bench_rtl_rate(sim, cfg, rtl):
+    """The RTL's images per second into ``build/reports/bench.json`` (``golden`` section,
+    ``rtl_images_per_s``, beside the golden model's: ``scripts/bench_golden.py``)."""
+    rate = rtl.get("images_per_s")
+    if rate is None or cfg.name != "default":
+        return
+    path = REPORTS / "bench.json"
+    try:
+        bench = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError:
+        bench = {}
+    slots = bench.setdefault("golden", {}).setdefault("rtl_images_per_s", {})
+    slots[sim] = round(rate, 2)
+    path.write_text(json.dumps(bench, indent=2) + "\n")
+
+
 def sweep(job, cfg):
     """Accuracy against the device's cycle-to-cycle and device-to-device spreads (scaled
     together) and against the stuck-cell rate, on the golden model."""
@@ -279,7 +295,9 @@ def main(argv=None):
         rtl = rtl_job.wait()
         agree = rtl["logits"] == gold["logits"]
         same_program = rtl["program"] == gold["program"]
+        bench_rtl_rate(args.sim, cfg, rtl)
         report["rtl"] = {"sim": args.sim, "cycles": rtl["cycles"], "seconds": rtl["seconds"],
+                         "images_per_s": rtl.get("images_per_s"),
                          "logits_equal": agree, "program_equal": same_program}
 
     lines = [f"| {k} | {100 * v:.2f} % |" for k, v in rows.items()]
@@ -297,6 +315,8 @@ def main(argv=None):
         lines += [
             f"| RTL latency, one image (cycles) | {cy['latency']:.0f} |",
             f"| RTL throughput, back to back (cycles / image) | {cy['per_image']:.1f} |",
+            f"| RTL simulation ({args.sim}): images / s of wall time | "
+            f"{report['rtl']['images_per_s'] or 0:.2f} |",
             f"| RTL vs golden: every logit of every image | "
             f"{'equal' if report['rtl']['logits_equal'] else 'DIFFERENT'} |",
         ]
