@@ -312,9 +312,10 @@ def main(argv=None):
     ]
     if rtl:
         cy = rtl["cycles"]
+        per_image = "-" if cy["per_image"] is None else f"{cy['per_image']:.1f}"
         lines += [
             f"| RTL latency, one image (cycles) | {cy['latency']:.0f} |",
-            f"| RTL throughput, back to back (cycles / image) | {cy['per_image']:.1f} |",
+            f"| RTL throughput, back to back (cycles / image) | {per_image} |",
             f"| RTL simulation ({args.sim}): images / s of wall time | "
             f"{report['rtl']['images_per_s'] or 0:.2f} |",
             f"| RTL vs golden: every logit of every image | "
