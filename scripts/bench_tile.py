@@ -1,4 +1,4 @@
-"""Tile benchmark: MVM latency against the no-overlap floor, and golden-model speed.
+"""Tile benchmark: MVM latency against the ADC floor, and golden-model speed.
 
     python -m scripts.bench_tile [--preset default] [--no-rtl]
 
@@ -7,12 +7,15 @@ outputs sent, output stream always ready) for a ``P = input_bits`` layer, from t
 model, which the regression holds equal to the RTL cycle for cycle; the benchmark reruns
 that check on this preset (Verilator, random weights, signed and unsigned layers; skip it
 with ``--no-rtl``).
-``mvm_floor_cycles = P x (t_read + ceil((C/2)/K) x (B+1))`` (``hdl.spec.tile.mvm_floor``;
-``mvm_cycles`` is ``hdl.spec.tile.mvm_latency``) is the time of reading and
-converting every plane one after the other; the tile overlaps the next plane's read with
-the conversions, so the ratio can fall below 1. ``golden_mvm_per_s`` is MVM commands per
-second of ``sim.tile.TileModel`` (random weights and inputs, one core). Merges the
-``"tile"`` section into ``build/reports/bench.json``, leaving the other sections alone.
+``adc_floor_cycles = P x ((C/2)/K) x (B+1)`` (``hdl.spec.tile.adc_floor``) is the ADCs'
+own time: every conversion back to back, nothing else; ``ratio`` is ``mvm_cycles`` over
+it. ``mvm_floor_cycles = P x (t_read + ((C/2)/K) x (B+1))`` (``hdl.spec.tile.mvm_floor``)
+is the no-overlap bound: every plane read, then converted, one after the other.
+``by_read_rows`` is the MVM latency of the same preset for other crossbar read widths
+(``ArrayGeometry.read_rows``, rows summed per cycle). ``golden_mvm_per_s`` is MVM
+commands per second of ``sim.tile.TileModel`` (random weights and inputs, one core).
+Merges the ``"tile"`` section into ``build/reports/bench.json``, leaving the other
+sections alone.
 """
 
 import argparse
@@ -22,7 +25,14 @@ import time
 import numpy as np
 
 from hdl.spec.config import preset
-from hdl.spec.tile import TileField, TileOp, adc_schedule, mvm_floor, mvm_latency
+from hdl.spec.tile import (
+    TileField,
+    TileOp,
+    adc_floor,
+    adc_schedule,
+    mvm_floor,
+    mvm_latency,
+)
 from scripts.bench_report import REPORT, merge_section
 from sim.tile import TileCommand, TileModel
 
@@ -64,28 +74,42 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     cfg = preset(args.preset)
-    p, pairs = cfg.input_bits, cfg.array.pairs
+    p, pairs, rows = cfg.input_bits, cfg.array.pairs, cfg.array.rows
     t_read, rounds, t_conv, gap, period = adc_schedule(cfg)
     cycles = mvm_latency(cfg, p, pairs)
-    floor = mvm_floor(cfg, p)
+    floor = adc_floor(cfg, p)
+    no_overlap = mvm_floor(cfg, p)
+    by_read_rows = []
+    for r in sorted({1, 2, 4, 8, 16, 32, 64, rows} & set(range(1, rows + 1))):
+        c = mvm_latency(cfg.replace(array={"read_rows": r}), p, pairs)
+        by_read_rows.append({"read_rows": r, "mvm_cycles": c, "ratio": round(c / floor, 4)})
     speed, model_cycles = golden_speed(cfg, args.seconds)
     assert model_cycles == cycles
     rtl = "not run (--no-rtl)" if args.no_rtl else rtl_check(cfg)
-    print(f"{args.preset}: MVM {cycles} cycles (P={p}, {pairs} outputs), floor {floor}, "
-          f"ratio {cycles / floor:.3f}; t_read {t_read}, t_conv {t_conv} ({rounds} rounds), "
-          f"period {period}, gap {gap}; golden model {speed:.0f} MVM/s; RTL: {rtl}")
+    print(f"{args.preset}: MVM {cycles} cycles (P={p}, {pairs} outputs, read_rows "
+          f"{cfg.array.read_rows}), ADC floor {floor}, ratio {cycles / floor:.3f}; "
+          f"t_read {t_read}, t_conv {t_conv} ({rounds} rounds), period {period}, gap {gap}; "
+          f"golden model {speed:.0f} MVM/s; RTL: {rtl}")
+    print("  by read_rows: " + ", ".join(f"{v['read_rows']}: {v['mvm_cycles']} "
+                                         f"({v['ratio']:.3f})" for v in by_read_rows))
     merge_section("tile", {
         "preset": args.preset,
+        "read_rows": cfg.array.read_rows,
         "mvm_cycles": cycles,
-        "mvm_floor_cycles": floor,
+        "adc_floor_cycles": floor,
         "ratio": round(cycles / floor, 4),
+        "adc_floor_formula": "P * ((C/2)/K) * (B+1)",
+        "mvm_floor_cycles": no_overlap,
+        "ratio_to_mvm_floor": round(cycles / no_overlap, 4),
         "golden_mvm_per_s": round(speed, 1),
         "input_bits": p,
         "outputs": pairs,
         "t_read": t_read,
         "t_conv_per_plane": t_conv,
         "period_per_plane": period,
-        "formula": "t_read + (P-1) * max(t_read+1, t_conv) + t_conv + outputs + 6",
+        "formula": "t_read + (P-1) * max(t_read+1, t_conv) + t_conv + outputs + 6, "
+                   "t_read = ceil(rows / read_rows) + 3",
+        "by_read_rows": by_read_rows,
         "rtl_vs_golden": rtl,
     })
     print(f"wrote the tile section of {REPORT}")

@@ -1,10 +1,16 @@
 """Yosys synthesis for ECP5 of every top-level block; one JSON report per block.
 
     python -m scripts.synth --config default [--block crossbar]
+    python -m scripts.synth --config tiny --block crossbar --read-rows 1,2,4,8,16
 
 Writes ``build/<config>/synth/<block>.json`` with LUTs, flip-flops, block RAMs (DP16KD),
 distributed RAM (TRELLIS_DPR16X4), DSPs (MULT18X18D), and the memory bits the design
 declares, so a check can tell whether a memory landed in flip-flops.
+
+``--read-rows`` sweeps the crossbar's MVM read width (``ArrayGeometry.read_rows``, rows
+summed per cycle) instead: one synthesis per value, the cost and the MVM latency of each in
+``build/<config>/synth/<block>-read_rows.json`` and the ``synth_read_rows`` section of
+``build/reports/bench.json``.
 """
 
 import argparse
@@ -17,6 +23,8 @@ from pathlib import Path
 from amaranth.back import rtlil
 
 from hdl.spec.config import ConfigError, preset
+from hdl.spec.crossbar import CrossbarOp, latency
+from scripts.bench_report import merge_section
 from scripts.blocks import BLOCKS, build_block
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,16 +86,45 @@ def synthesize(name, cfg, out_dir):
     return report
 
 
+def read_rows_sweep(block, cfg, values, out_dir):
+    """Synthesize ``block`` once per MVM read width in ``values``; returns the report (also
+    written to ``out_dir/<block>-read_rows.json``)."""
+    points = []
+    for r in values:
+        c = cfg.replace(name=f"{cfg.name}-read{r}", array={"read_rows": r})
+        rep = synthesize(block, c, out_dir / f"read_rows-{r}")
+        points.append({"read_rows": r, "mvm_cycles": latency(c, CrossbarOp.MVM),
+                       **{k: rep[k] for k in CELL_GROUPS},
+                       "yosys_seconds": rep["yosys_seconds"]})
+        print(f"  read_rows {r}: {rep['luts']} LUT4, {rep['carry']} CCU2C, {rep['ffs']} FF, "
+              f"{rep['bram']} DP16KD, {rep['lutram']} DPR16X4, {rep['dsp']} MULT18X18D; "
+              f"MVM {points[-1]['mvm_cycles']} cycles ({rep['yosys_seconds']} s)", flush=True)
+    report = {"block": block, "config": cfg.name, "rows": cfg.array.rows,
+              "cols": cfg.array.cols, "device": "ECP5 (synth_ecp5, no place-and-route)",
+              "points": points}
+    (out_dir / f"{block}-read_rows.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="default")
     ap.add_argument("--block", action="append", help="only these blocks (default: all)")
+    ap.add_argument("--read-rows", help="sweep the MVM read width: comma-separated values")
     args = ap.parse_args(argv)
     try:
         cfg = preset(args.config)
-    except ConfigError as e:
+        values = [int(v) for v in args.read_rows.split(",")] if args.read_rows else []
+        for r in values:
+            cfg.replace(array={"read_rows": r})
+    except (ConfigError, ValueError) as e:
         sys.exit(f"error: {e}")
     out = ROOT / "build" / cfg.name / "synth"
+    if values:
+        for name in args.block or ["crossbar"]:
+            print(f"synthesizing {name} ({cfg.name}) for read_rows {values} ...", flush=True)
+            merge_section("synth_read_rows", read_rows_sweep(name, cfg, values, out))
+        return
     for name in args.block or BLOCKS:
         print(f"synthesizing {name} ({cfg.name}) ...", flush=True)
         r = synthesize(name, cfg, out)

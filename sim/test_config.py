@@ -23,6 +23,9 @@ def test_preset_table_matches_design():
     for cfg in (t, d, f):
         assert (cfg.mesh_width, cfg.mesh_height, len(cfg.tiles)) == (2, 2, 3)
         assert cfg.array.g_bits == 8 and cfg.device.stuck_rate_q14 == 0
+    # The MVM read: the analog array drives all rows at once; the FPGA build reads one row
+    # per cycle; tiny two (see its comment in hdl/spec/config.py).
+    assert (t.array.read_rows, d.array.read_rows, f.array.read_rows) == (2, 64, 1)
 
 
 def test_unknown_preset_lists_the_known_ones():
@@ -51,6 +54,9 @@ BAD = [
     ({"array": {"v_read_max": 200}}, r"ChipConfig\.array\.v_read_max = 200"),
     ({"array": {"v_read_mvm": 0}}, r"ChipConfig\.array\.v_read_mvm = 0"),
     ({"array": {"g_bits": 16}}, r"ChipConfig\.array\.g_bits = 16: must be in 2\.\.12"),
+    ({"array": {"read_rows": 0}}, r"ChipConfig\.array\.read_rows = 0: must be in 1\.\.16 \(rows\)"),
+    ({"array": {"read_rows": 17}}, r"ChipConfig\.array\.read_rows = 17: must be in 1\.\.16"),
+    ({"array": {"read_rows": 2.0}}, r"ChipConfig\.array\.read_rows = 2\.0: must be an integer"),
     ({"device": {"vth_set": 0}}, r"ChipConfig\.device\.vth_set = 0"),
     ({"device": {"g_hrs": 256}}, r"ChipConfig\.device\.g_hrs = 256: must be in 0\.\.255"),
     ({"device": {"stuck_rate_q14": 20000}}, r"ChipConfig\.device\.stuck_rate_q14 = 20000"),

@@ -11,6 +11,7 @@ from hdl.spec.tile import (
     TileError,
     TileField,
     TileOp,
+    adc_floor,
     adc_schedule,
     mvm_floor,
     mvm_latency,
@@ -76,17 +77,25 @@ def test_requantize_rounds_half_away_from_zero_and_saturates():
 def test_latency_formula_regimes():
     """Read-bound: one plane per crossbar read (+1 idle cycle); conversion-bound: one plane
     per ADC pass; both never slower than the no-overlap floor for P >= 2."""
-    read_bound = preset("default")   # 67-cycle read, 4 rounds x 9 = 36 conversion cycles
+    # default reads all 64 rows at once: a 4-cycle read, conversion-bound, the ADCs never
+    # wait; 42 cycles above the ADC floor (the first read, the outputs, the overhead).
+    default = preset("default")
+    assert adc_schedule(default) == (4, 4, 36, 36 - 8 - 4, 36)
+    assert mvm_latency(default, 8, 32) == 4 + 7 * 36 + 36 + 32 + 6 == 330
+    assert adc_floor(default) == 8 * 4 * 9 == 288
+    # The same array read one row per cycle (as fpga): 67-cycle read, read-bound.
+    read_bound = default.replace(array={"read_rows": 1})
     t_read, rounds, t_conv, gap, period = adc_schedule(read_bound)
     assert (t_read, rounds, t_conv, gap, period) == (67, 4, 36, 1, 68)
     assert mvm_latency(read_bound, 8, 32) == 67 + 7 * 68 + 36 + 32 + 6
     assert mvm_floor(read_bound) == 8 * (67 + 36)
-    conv_bound = preset("tiny").replace(adc_count=1, adc_bits=8)  # 8 x 9 = 72 > 19
+    conv_bound = preset("tiny").replace(adc_count=1, adc_bits=8)  # 8 x 9 = 72 > 8 + 3
     t_read, rounds, t_conv, gap, period = adc_schedule(conv_bound)
-    assert (t_read, t_conv, gap, period) == (19, 72, 72 - 8 - 19, 72)
-    for cfg in (read_bound, conv_bound):
+    assert (t_read, t_conv, gap, period) == (11, 72, 72 - 8 - 11, 72)
+    for cfg in (default, read_bound, conv_bound):
         for p in range(2, cfg.input_bits + 1):
             assert mvm_latency(cfg, p, cfg.array.pairs) < mvm_floor(cfg, p) + cfg.array.pairs + 6
+            assert mvm_latency(cfg, p, cfg.array.pairs) >= adc_floor(cfg, p)
 
 
 def test_refusals_and_counters():

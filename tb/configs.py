@@ -10,10 +10,11 @@ __all__ = ["CONFIGS", "config", "mesh_config"]
 
 
 def _crossbar_faulty():
-    # Every optional device feature on, odd geometry, a different hash unrolling.
+    # Every optional device feature on, odd geometry, a different hash unrolling, and an MVM
+    # read of 5 rows per cycle, which does not divide the 12 rows (groups of 5, 5 and 2).
     return preset("tiny").replace(
         name="xbar-faulty",
-        array={"rows": 12, "cols": 10},
+        array={"rows": 12, "cols": 10, "read_rows": 5},
         adc_count=1,
         hash_rounds_per_cycle=2,
         device={"stuck_rate_q14": 2500, "read_noise": 6, "forming_offset": 20,
@@ -38,21 +39,27 @@ def _wv_faulty():
 
 
 def _tile_configs():
+    # The crossbar's MVM read: all 8 rows at once on tile-b4k1 (as the `default` preset),
+    # one row per cycle on the others (as `fpga`), whose regimes need a long read.
     tiny = preset("tiny")
     return {
-        # Conversion-bound with a gap > 1: 4 rounds of 5 cycles vs an 11-cycle read.
-        "tile-b4k1": tiny.replace(name="tile-b4k1", array={"rows": 8, "cols": 8},
+        # Conversion-bound with a gap > 1: 4 rounds of 5 cycles vs a 4-cycle read (all rows).
+        "tile-b4k1": tiny.replace(name="tile-b4k1",
+                                  array={"rows": 8, "cols": 8, "read_rows": 8},
                                   input_bits=8, adc_bits=4, adc_count=1),
         # Conversion-bound, gap 1: K = 2 divides 6 pairs, 3 rounds of 7 cycles vs 19.
-        "tile-b6k2": tiny.replace(name="tile-b6k2", array={"rows": 16, "cols": 12},
+        "tile-b6k2": tiny.replace(name="tile-b6k2",
+                                  array={"rows": 16, "cols": 12, "read_rows": 1},
                                   input_bits=8, adc_bits=6, adc_count=2),
         # Read-bound: one ADC per pair (K = C/2), 4-bit inputs.
-        "tile-b8k4": tiny.replace(name="tile-b8k4", array={"rows": 8, "cols": 8},
+        "tile-b8k4": tiny.replace(name="tile-b8k4",
+                                  array={"rows": 8, "cols": 8, "read_rows": 1},
                                   input_bits=4, adc_bits=8, adc_count=4),
         # Conversion-bound, gap 7 = 2**3 - 1 and the narrowest ADC (B = 2, so a plane's read
         # has the least slack, B cycles): 6 rounds of 3 cycles vs a 9-cycle read. The
         # plane-issue delay shows here (docs/tile.md, "How exact the gap is").
-        "tile-b2k1": tiny.replace(name="tile-b2k1", array={"rows": 6, "cols": 12},
+        "tile-b2k1": tiny.replace(name="tile-b2k1",
+                                  array={"rows": 6, "cols": 12, "read_rows": 1},
                                   input_bits=8, adc_bits=2, adc_count=1),
     }
 

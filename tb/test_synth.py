@@ -8,16 +8,18 @@ import pytest
 
 from hdl.spec.config import preset
 from scripts.blocks import BLOCKS
-from scripts.synth import ROOT, synthesize
+from scripts.synth import ROOT, read_rows_sweep, synthesize
 
 # The regression (`make test`) keeps a quick smoke test: the tiny tile (which holds the
 # crossbar and the write-verify unit) and the tiny mesh, about 2 CPU-minutes of Yosys. Every
 # other block and size, and the whole chip (7 minutes for `tiny` alone), are marked `slow`:
-# `make test-all` and `make synth` run them.
+# `make test-all` and `make synth` run them. The full-size blocks are synthesized for `fpga`,
+# the preset meant for the FPGA: `default` reads all 64 rows of the array per cycle, as the
+# analog chip does, which no block RAM can (its conductances are one 32768-bit word).
 QUICK = {("tile", "tiny"), ("noc_mesh", "tiny")}
 CASES = [
     pytest.param(b, c, marks=() if (b, c) in QUICK else pytest.mark.slow, id=f"{b}-{c}")
-    for c in ("tiny", "default") for b in BLOCKS if not (b == "chip" and c != "tiny")
+    for c in ("tiny", "fpga") for b in BLOCKS if not (b == "chip" and c != "tiny")
 ]
 
 
@@ -38,5 +40,21 @@ def test_block_synthesizes_with_memories_in_ram(block, config):
         assert r["ffs"] < r["declared_memory_bits"], (
             f"{r['ffs']} flip-flops for {r['declared_memory_bits']} memory bits: "
             "a memory landed in flip-flops")
-    if config == "default" and block == "crossbar":
+    if config == "fpga" and block == "crossbar":
         assert r["bram"] >= 16, "the 64 x 512-bit conductance memory belongs in block RAM"
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_read_rows_sweep_costs_area_for_cycles():
+    """The crossbar's MVM read width on a small array (``scripts.synth --read-rows``): every
+    value synthesizes, the MVM gets shorter and the LUT count grows with the rows summed
+    per cycle."""
+    cfg = preset("tiny")
+    values = [1, 2, 4, 8, 16]
+    report = read_rows_sweep("crossbar", cfg, values, ROOT / "build" / cfg.name / "synth")
+    points = report["points"]
+    assert [p["read_rows"] for p in points] == values
+    cycles = [p["mvm_cycles"] for p in points]
+    assert cycles == sorted(cycles, reverse=True) and cycles[0] > cycles[-1]
+    assert points[-1]["luts"] > points[0]["luts"]

@@ -163,6 +163,12 @@ class ArrayGeometry:
         Row read voltage applied by an MVM for an input bit of 1.
     pulse_width_max : int
         Longest pulse, in cycles.
+    read_rows : int
+        Rows an MVM reads and sums per cycle, 1..``rows``. The analog array drives every
+        row at once (``read_rows = rows``); an FPGA stand-in may read fewer per cycle to save
+        area (1: one row per cycle). The MVM latency is ``ceil(rows / read_rows) + 3``
+        cycles (``hdl.spec.crossbar.latency``). 1 by default, which any ``rows`` allows; the
+        presets set it.
     """
 
     rows: int = 16
@@ -174,6 +180,7 @@ class ArrayGeometry:
     v_read_max: int = 30
     v_read_mvm: int = 10
     pulse_width_max: int = 15
+    read_rows: int = 1
 
     def check(self):
         o = "ChipConfig.array"
@@ -189,6 +196,7 @@ class ArrayGeometry:
         _check_int(o, "v_read_max", self.v_read_max, 1, self.v_max, " (v_max)")
         _check_int(o, "v_read_mvm", self.v_read_mvm, 1, self.v_read_max, " (v_read_max)")
         _check_int(o, "pulse_width_max", self.pulse_width_max, 1, 255)
+        _check_int(o, "read_rows", self.read_rows, 1, self.rows, " (rows)")
 
     @property
     def pairs(self):
@@ -540,17 +548,22 @@ class ChipConfig:
 
 
 PRESETS = {
-    # Fast tests: a 16 x 16 array, 4-bit inputs, two 4-bit ADCs.
-    "tiny": ChipConfig(name="tiny"),
-    # Milo et al.'s 64 x 64 array, 8-bit inputs and ADCs, 8 ADCs per tile.
+    # Fast tests: a 16 x 16 array read 2 rows per cycle, 4-bit inputs, two 4-bit ADCs. Two
+    # rows, not all 16: a parallel read that every smaller test array derived from `tiny`
+    # can keep (the smallest has 2 rows); tb/configs.py covers 1, all rows and a
+    # non-divisor.
+    "tiny": ChipConfig(name="tiny", array=ArrayGeometry(read_rows=2)),
+    # Milo et al.'s 64 x 64 array, 8-bit inputs and ADCs, 8 ADCs per tile; the MVM drives
+    # all 64 rows at once, as the analog array does.
     "default": ChipConfig(
         name="default",
-        array=ArrayGeometry(rows=64, cols=64),
+        array=ArrayGeometry(rows=64, cols=64, read_rows=64),
         input_bits=8,
         adc_bits=8,
         adc_count=8,
     ),
-    # Fits an ECP5-85F: as default, with half the ADCs.
+    # Fits an ECP5-85F: as default, with half the ADCs and a serial MVM read (one row per
+    # cycle from a row-wide block RAM).
     "fpga": ChipConfig(
         name="fpga",
         array=ArrayGeometry(rows=64, cols=64),

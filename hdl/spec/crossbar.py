@@ -24,6 +24,7 @@ __all__ = [
     "command_fields",
     "response_fields",
     "pair_current_bits",
+    "mvm_row_groups",
     "latency",
     "refusal_rules",
 ]
@@ -104,6 +105,17 @@ def pair_current_bits(cfg):
     return (a.rows * a.g_max * a.v_read_mvm).bit_length() + 1
 
 
+def mvm_row_groups(cfg):
+    """Row groups an MVM reads, one per cycle: ``ceil(rows / read_rows)``.
+
+    Group ``i`` is rows ``i * read_rows .. (i + 1) * read_rows - 1`` (the last one is short
+    when ``read_rows`` does not divide ``rows``); the gateware keeps one group per word of
+    its conductance memory.
+    """
+    a = cfg.array
+    return -(-a.rows // a.read_rows)
+
+
 def latency(cfg, op, width=1, error=False):
     """Cycles from the cycle a command is accepted to the cycle its response is first valid.
 
@@ -117,7 +129,7 @@ def latency(cfg, op, width=1, error=False):
     READ without read noise   ``3``
     LOAD                      ``4 + N``
     PEEK                      ``3``
-    MVM                       ``rows + 3``
+    MVM                       ``ceil(rows / read_rows) + 3``
     RELAX                     ``rows * cols * (N + 3) + 1``
     ========================  =================================
     """
@@ -135,7 +147,9 @@ def latency(cfg, op, width=1, error=False):
     if op == CrossbarOp.PEEK:
         return 3
     if op == CrossbarOp.MVM:
-        return a.rows + 3
+        # Accept, one cycle per row group, one more for the last group's memory read, the
+        # scale by v_read_mvm; the response is valid the cycle after.
+        return mvm_row_groups(cfg) + 3
     if op == CrossbarOp.RELAX:
         return a.rows * a.cols * (n + 3) + 1
     raise AssertionError(op)
