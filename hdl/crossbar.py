@@ -27,7 +27,9 @@ from hdl.spec.crossbar import (
     COMPLIANCE_BELL,
     GAIN_BELL,
     HRS_BELL,
+    MVM_NOISE_PAIRS_PER_HASH,
     PURPOSE_EVENT,
+    PURPOSE_MVM_NOISE,
     PURPOSE_RELAX,
     PURPOSE_STATIC,
     READ_BELL,
@@ -37,14 +39,16 @@ from hdl.spec.crossbar import (
     VTH_SET_BELL,
     CrossbarOp,
     command_fields,
+    mvm_noise_hashes,
+    mvm_noise_max,
     mvm_row_groups,
     pair_current_bits,
     refusal_rules,
     response_fields,
 )
 
-__all__ = ["Crossbar", "CellDevice", "crossbar_command_layout", "crossbar_response_layout",
-           "pair_current_shape"]
+__all__ = ["Crossbar", "CellDevice", "MvmNoise", "crossbar_command_layout",
+           "crossbar_response_layout", "pair_current_shape"]
 
 
 def crossbar_command_layout(cfg):
@@ -160,6 +164,58 @@ class CellDevice(wiring.Component):
         return m
 
 
+class MvmNoise(wiring.Component):
+    """MVM read noise (``device.mvm_read_noise``): one offset per column pair and MVM, in
+    conductance codes, from ``ceil(pairs / 4)`` hash cores keyed by
+    ``(PURPOSE_MVM_NOISE, tile, hash index j, MVM count)``; pair ``p`` takes the bell field
+    at bit ``16 * (p % 4)`` of hash ``p // 4``. The offset is ``b * mvm_read_noise >> 4``
+    (shifts and adds, no DSP). ``sim/crossbar.py`` computes the same offsets.
+
+    Attributes
+    ----------
+    start : In(1)
+        An MVM is accepted: hash its count, then count it.
+    done : Out(1)
+        ``noise`` is valid: ``N = hash_cycles`` cycles after ``start``, until the next one.
+    noise : Out(ArrayLayout(signed, cols / 2))
+    """
+
+    def __init__(self, cfg, tile):
+        if not cfg.device.mvm_read_noise:
+            raise ValueError("MvmNoise: device.mvm_read_noise is 0 (no MVM read noise)")
+        self._cfg = cfg
+        self._tile = tile
+        width = mvm_noise_max(cfg).bit_length() + 1
+        super().__init__({
+            "start": In(1),
+            "done": Out(1),
+            "noise": Out(data.ArrayLayout(signed(width), cfg.array.pairs)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg, per = self._cfg, MVM_NOISE_PAIRS_PER_HASH
+        count = Signal(32)  # MVMs since reset (the model's CrossbarModel.mvms)
+        cores = []
+        for j in range(mvm_noise_hashes(cfg)):
+            m.submodules[f"hash{j}"] = core = CellHash(cfg)
+            m.d.comb += [
+                core.start.eq(self.start),
+                core.x0.eq((PURPOSE_MVM_NOISE << 24) | (self._tile << 16) | j),
+                core.y0.eq(count),
+            ]
+            cores.append(core)
+        m.d.comb += self.done.eq(cores[0].done)  # all cores start and finish together
+        for p in range(cfg.array.pairs):
+            lsb = 16 * (p % per)
+            b = bell(cores[p // per].out[lsb:lsb + 16])
+            m.d.comb += self.noise[p].eq(
+                _times_const(b, cfg.device.mvm_read_noise) >> 4)
+        with m.If(self.start):
+            m.d.sync += count.eq(count + 1)
+        return m
+
+
 class Crossbar(wiring.Component):
     """Behavioral crossbar of one tile.
 
@@ -240,6 +296,9 @@ class Crossbar(wiring.Component):
         m.submodules.hash_static = hash_s = CellHash(cfg)
         m.submodules.hash_event = hash_e = CellHash(cfg)
         m.submodules.device = dev = CellDevice(cfg)
+        noise = None
+        if d.mvm_read_noise:
+            m.submodules.mvm_noise = noise = MvmNoise(cfg, self._tile)
 
         # -- state ---------------------------------------------------------------------------
         cmd_q = Signal(crossbar_command_layout(cfg))
@@ -294,6 +353,8 @@ class Crossbar(wiring.Component):
             accept = [cmd_q.eq(p), error.eq(refused), result.eq(0)] + mvm.start(p.bits)
             with command_idle(m, self.cmd, latch=accept, refused=refused):
                 with m.If(p.op == CrossbarOp.MVM):
+                    if noise is not None:
+                        m.d.comb += noise.start.eq(1)
                     m.next = "MVM-Rows"
                 with m.Else():
                     with m.If(p.op == CrossbarOp.RELAX):  # RELAX walks every cell from (0, 0)
@@ -377,8 +438,15 @@ class Crossbar(wiring.Component):
                     m.next = "MVM-Scale"
 
             with m.State("MVM-Scale"):
-                mvm.scale()
-                m.next = "Respond"
+                if noise is None:
+                    mvm.scale()
+                    m.next = "Respond"
+                else:
+                    # The read-noise hashes started with the MVM; wait for them if the rows
+                    # were faster (hdl.spec.crossbar.latency).
+                    with m.If(noise.done):
+                        mvm.scale(noise.noise)
+                        m.next = "Respond"
 
             respond_state(m, self.resp)
 
@@ -429,11 +497,12 @@ class _MvmRows:
                 m.d.sync += self.acc[pair].eq(self.acc[pair] + _tree_sum(diffs))
         return self.group == self._groups
 
-    def scale(self):
-        """Sync: the pair currents ``acc * v_read_mvm``."""
+    def scale(self, noise=None):
+        """Sync: the pair currents ``(acc + noise) * v_read_mvm`` (``noise``: the read-noise
+        offsets in conductance codes, or none)."""
         for pair in range(self._a.pairs):
-            self._m.d.sync += self._out[pair].eq(_times_const(self.acc[pair],
-                                                              self._a.v_read_mvm))
+            g = self.acc[pair] if noise is None else self.acc[pair] + noise[pair]
+            self._m.d.sync += self._out[pair].eq(_times_const(g, self._a.v_read_mvm))
 
 
 def _row_place(a, row):

@@ -15,7 +15,9 @@ from hdl.spec.crossbar import (
     COMPLIANCE_BELL,
     GAIN_BELL,
     HRS_BELL,
+    MVM_NOISE_PAIRS_PER_HASH,
     PURPOSE_EVENT,
+    PURPOSE_MVM_NOISE,
     PURPOSE_RELAX,
     PURPOSE_STATIC,
     READ_BELL,
@@ -26,6 +28,7 @@ from hdl.spec.crossbar import (
     VTH_SET_BELL,
     CrossbarOp,
     latency,
+    mvm_noise_hashes,
     refusal_rules,
 )
 from hdl.spec.rules import any_of
@@ -78,6 +81,9 @@ class CrossbarModel:
         Cells that have seen an effective SET (virgin cells have a higher SET threshold).
     anneals : int
         Relax operations so far (keys the relax spread).
+    mvms : int
+        MVMs (bit-planes) so far, modulo 2**32, counted while MVM read noise is on (keys
+        it; without it an MVM leaves no trace and is a pure function of the conductances).
     stuck, stuck_lrs : ndarray bool
         Stuck cells, and which of them are stuck at LRS.
     """
@@ -101,6 +107,7 @@ class CrossbarModel:
         self.events = np.zeros((a.rows, a.cols), dtype=np.int64)
         self.formed = np.full((a.rows, a.cols), d.forming_offset == 0)
         self.anneals = 0
+        self.mvms = 0
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -189,7 +196,8 @@ class CrossbarModel:
         """One input bit-plane: rows ``r`` with ``bits[r]`` set are driven at ``v_read_mvm``.
 
         ``bits`` is a 0/1 vector of length ``rows`` or an int (bit ``r`` = row ``r``). Returns
-        the differential pair currents ``(I(2p) - I(2p+1))`` and the cycles.
+        the differential pair currents ``(I(2p) - I(2p+1))`` (read noise included) and the
+        cycles.
         """
         a = self.cfg.array
         if np.isscalar(bits):
@@ -197,15 +205,20 @@ class CrossbarModel:
         pair = self.mvm_planes(np.asarray(bits, np.int64)[None, :])[0]
         return pair, latency(self.cfg, CrossbarOp.MVM)
 
-    def mvm_planes(self, planes):
-        """Many independent bit-planes at once: ``planes`` is (n, rows) of 0/1 (bool or
-        integer); returns the (n, pairs) currents ``v_read_mvm * sum_r bit * (G+ - G-)``.
+    def mvm_planes(self, planes, advance=True):
+        """Many bit-planes at once: ``planes`` is (n, rows) of 0/1 (bool or integer);
+        returns the (n, pairs) currents ``v_read_mvm * (sum_r bit * (G+ - G-) + noise)``,
+        plane ``i`` as the ``i``-th of n MVM commands in a row.
 
         The MVM of every path (:meth:`mvm`, the tile model, the batched golden model
         ``sw/batch.py``) is this one function. The sums are integers of magnitude at most
         ``rows * g_max``; below 2**24 float32 holds every partial sum exactly, so the
         matmul runs in BLAS (several times faster than numpy's integer matmul) with the
         same result.
+
+        With MVM read noise (``device.mvm_read_noise``), plane ``i`` gets the offsets of MVM
+        count ``mvms + i`` (:meth:`mvm_noise`) and the count advances by n, unless
+        ``advance`` is false (the currents the next n MVMs would give, changing nothing).
         """
         a = self.cfg.array
         x = np.asarray(planes)
@@ -214,7 +227,30 @@ class CrossbarModel:
         # The configuration's limits (rows <= 256, g_bits <= 12) keep this below 2**20.
         assert a.rows * a.g_max < F32_EXACT
         diff = (self.g[:, 0::2] - self.g[:, 1::2]).astype(np.float32)
-        return (x.astype(np.float32) @ diff).astype(np.int64) * a.v_read_mvm
+        g = (x.astype(np.float32) @ diff).astype(np.int64)
+        if self.cfg.device.mvm_read_noise:
+            g = g + self.mvm_noise(len(x))
+            if advance:
+                self.count_mvms(len(x))
+        return g * a.v_read_mvm
+
+    def mvm_noise(self, n, first=None):
+        """(n, pairs) read-noise offsets, in conductance codes, of the MVMs counted
+        ``first .. first + n - 1`` (default: the next ``n``)."""
+        d, a = self.cfg.device, self.cfg.array
+        per = MVM_NOISE_PAIRS_PER_HASH
+        first = self.mvms if first is None else first
+        count = (first + np.arange(n, dtype=np.int64)) & 0xFFFF_FFFF
+        j = np.arange(mvm_noise_hashes(self.cfg))
+        h = cell_hash(self.cfg, PURPOSE_MVM_NOISE, self.tile, 0, j[None, :], count[:, None])
+        p = np.arange(a.pairs)
+        b = np.stack([bell(h[:, q // per], 16 * (q % per)) for q in p], axis=1)
+        return (b * d.mvm_read_noise) >> 4
+
+    def count_mvms(self, n):
+        """Advance the MVM count by ``n`` MVMs (only MVM read noise reads it)."""
+        if self.cfg.device.mvm_read_noise:
+            self.mvms = (self.mvms + int(n)) & 0xFFFF_FFFF
 
     def relax(self, strength):
         """Relax/anneal every cell: a spread ``bell * strength / 16`` and a drift toward 0.

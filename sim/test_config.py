@@ -61,6 +61,8 @@ BAD = [
     ({"device": {"g_hrs": 256}}, r"ChipConfig\.device\.g_hrs = 256: must be in 0\.\.255"),
     ({"device": {"stuck_rate_q14": 20000}}, r"ChipConfig\.device\.stuck_rate_q14 = 20000"),
     ({"device": {"read_noise": -1}}, r"ChipConfig\.device\.read_noise = -1"),
+    ({"device": {"mvm_read_noise": 256}},
+     r"ChipConfig\.device\.mvm_read_noise = 256: must be in 0\.\.255"),
     ({"noc": {"fifo_depth": 1}}, r"ChipConfig\.noc\.fifo_depth = 1: must be in 2\.\.64"),
     # The host protocol's rules on the NoC format, checked by ChipConfig itself.
     ({"noc": {"flit_payload_bits": 24}},

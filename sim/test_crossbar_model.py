@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from hdl.spec.config import V_PER_CODE, preset
-from hdl.spec.crossbar import PURPOSE_STATIC, CrossbarOp, latency
+from hdl.spec.crossbar import (
+    PURPOSE_STATIC,
+    CrossbarOp,
+    latency,
+    mvm_noise_max,
+    pair_current_bits,
+)
 from sim.cellhash import bell, cell_hash, field
 from sim.characterize import reset_trajectory, set_saturation_vs_gate, set_step_vs_voltage
 from sim.crossbar import CrossbarCommand, CrossbarModel
@@ -214,3 +220,63 @@ def test_mvm_latency_counts_row_groups(read_rows, cycles):
     pair, cyc = xb.mvm(x)
     assert cyc == latency(cfg, CrossbarOp.MVM) == cycles
     assert (pair == (x @ xb.g[:, 0::2] - x @ xb.g[:, 1::2]) * cfg.array.v_read_mvm).all()
+
+
+# -- MVM read noise (device.mvm_read_noise) ---------------------------------------------------
+
+
+def test_mvm_read_noise_is_off_by_default_and_leaves_no_trace():
+    for name in ("tiny", "default", "fpga"):
+        assert preset(name).device.mvm_read_noise == 0
+    xb = CrossbarModel(CFG)
+    xb.load_array(np.random.default_rng(5).integers(0, 121, (CFG.array.rows, CFG.array.cols)))
+    x = np.ones(CFG.array.rows, np.int64)
+    assert (xb.mvm(x)[0] == xb.mvm(x)[0]).all() and xb.mvms == 0
+
+
+def test_mvm_read_noise_statistics_and_keying():
+    """Per plane and pair: mean ~ 0, sigma ~ 0.576 * s uS (times v_read_mvm in current),
+    bounded by mvm_noise_max; keyed by (tile, MVM count): reproducible, batched equals one
+    at a time, different tiles differ; it costs no cycle when the rows take longer than
+    the hash."""
+    s = 20
+    cfg = CFG.replace(device={"mvm_read_noise": s})
+    a = cfg.array
+    xb = CrossbarModel(cfg)
+    g = np.random.default_rng(6).integers(0, 121, (a.rows, a.cols))
+    xb.load_array(g)
+    planes = np.random.default_rng(7).integers(0, 2, (2000, a.rows))
+    ideal = (planes @ g[:, 0::2] - planes @ g[:, 1::2]) * a.v_read_mvm
+    got = xb.mvm_planes(planes)
+    assert xb.mvms == 2000
+    noise = (got - ideal) / a.v_read_mvm
+    assert (noise == np.round(noise)).all() and np.abs(noise).max() <= mvm_noise_max(cfg)
+    assert abs(noise.mean()) < 0.1 * s and abs(noise.std() / (0.576 * s) - 1) < 0.05
+    # Neighbouring pairs and consecutive MVMs are uncorrelated.
+    assert abs(np.corrcoef(noise[:, 0], noise[:, 1])[0, 1]) < 0.1
+    assert abs(np.corrcoef(noise[:-1, 0], noise[1:, 0])[0, 1]) < 0.1
+    # One at a time, from a fresh model: the same currents (the count, not the order of
+    # evaluation, keys the noise); a look-ahead changes nothing.
+    twin = CrossbarModel(cfg)
+    twin.load_array(g)
+    peek = twin.mvm_planes(planes[:3], advance=False)
+    assert twin.mvms == 0
+    one = np.stack([twin.mvm(p)[0] for p in planes[:50]])
+    assert (one == got[:50]).all() and (peek == got[:3]).all() and twin.mvms == 50
+    other = CrossbarModel(cfg, tile=2)
+    other.load_array(g)
+    assert (other.mvm_planes(planes[:50]) != got[:50]).any()
+    assert latency(cfg, CrossbarOp.MVM) == latency(CFG, CrossbarOp.MVM) == 4   # N = 3 < 4
+    assert pair_current_bits(cfg) >= (((a.rows * a.g_max + mvm_noise_max(cfg))
+                                       * a.v_read_mvm).bit_length() + 1)
+
+
+@pytest.mark.parametrize("read_rows,rpc,cycles", [(64, 4, 4), (64, 1, 13), (8, 1, 13),
+                                                  (4, 1, 19), (1, 2, 67)])
+def test_mvm_latency_with_read_noise_waits_for_the_hash(read_rows, rpc, cycles):
+    """max(ceil(rows / read_rows) + 3, N + 1): the hashes start at the accept and take N =
+    hash_rounds / hash_rounds_per_cycle cycles."""
+    cfg = CFG.replace(array={"read_rows": read_rows}, hash_rounds_per_cycle=rpc,
+                      device={"mvm_read_noise": 8})
+    assert latency(cfg, CrossbarOp.MVM) == cycles
+    assert CrossbarModel(cfg).mvm(np.zeros(cfg.array.rows, np.int64))[1] == cycles

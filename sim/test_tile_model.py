@@ -98,6 +98,23 @@ def test_latency_formula_regimes():
             assert mvm_latency(cfg, p, cfg.array.pairs) >= adc_floor(cfg, p)
 
 
+def test_mvm_read_noise_one_crossbar_mvm_per_plane():
+    """With MVM read noise, each plane is one crossbar MVM: an MVM command advances the
+    crossbar's MVM count by IN_BITS, mvm_values (the next MVM's) changes nothing, and the
+    same inputs give other sums the next time."""
+    m = _model(device={"mvm_read_noise": 40}, adc_bits=12)
+    a = m.cfg.array
+    m.xb.load_array(np.random.default_rng(2).integers(0, 121, (a.rows, a.cols)))
+    m.inputs[:] = np.random.default_rng(3).integers(0, 256, a.rows)
+    m.desc.update({F.IN_BITS: 5, F.OUT_RAW: 1})
+    ahead = m.mvm_values()
+    assert m.xb.mvms == 0 and (m.mvm_values()[0] == ahead[0]).all()
+    r = m.execute(TileCommand(TileOp.MVM))
+    assert m.xb.mvms == 5
+    assert [o.value for o in r.outputs] == list(ahead[1])
+    assert (m.mvm_values()[0] != ahead[0]).any()
+
+
 def test_refusals_and_counters():
     m = _model()
     assert m.execute(TileCommand(15)).error == TileError.BAD_OP

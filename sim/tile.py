@@ -207,7 +207,8 @@ class TileModel:
 
     def mvm_values(self, inputs=None, psum=None):
         """(sums v = acc + psum + bias, output values, clipped conversions) of an MVM on the
-        current state, without changing it.
+        current state, without changing it (with MVM read noise: of the MVM that runs next,
+        keyed by the crossbar's MVM count; the n MVMs of a batch one after the other).
 
         ``inputs`` (n, rows) and ``psum`` (n, pairs), if given, stand for the input and
         partial-sum buffers of n MVMs on the same array and descriptor, computed at once
@@ -221,7 +222,7 @@ class TileModel:
         p = d[f.IN_BITS]
         k = np.arange(p)
         planes = ((x[:, None, :] >> k[None, :, None]) & 1).astype(bool)   # (n, P, rows)
-        current = self.xb.mvm_planes(planes.reshape(-1, x.shape[1]))
+        current = self.xb.mvm_planes(planes.reshape(-1, x.shape[1]), advance=False)
         current = current.reshape(x.shape[0], p, cfg.array.pairs)         # (n, P, pairs)
         code, clipped = adc_convert(cfg, current, d[f.ADC_SHIFT])
         weight = np.left_shift(1, k).astype(np.int64)
@@ -237,6 +238,7 @@ class TileModel:
     def mvm(self, stalls=0):
         cfg, f, d = self.cfg, TileField, self.desc
         _, values, clips = self.mvm_values()
+        self.xb.count_mvms(d[f.IN_BITS])  # one crossbar MVM per plane
         n = d[f.OUT_COUNT]
         kind = 1 if d[f.OUT_RAW] else 0
         outputs = tuple(TileOutput(d[f.DEST], (d[f.OFFSET] + i) & 0xFFFF, kind, int(values[i]))

@@ -12,13 +12,15 @@ __all__ = ["CONFIGS", "config", "mesh_config"]
 def _crossbar_faulty():
     # Every optional device feature on, odd geometry, a different hash unrolling, and an MVM
     # read of 5 rows per cycle, which does not divide the 12 rows (groups of 5, 5 and 2).
+    # MVM read noise on 5 pairs (two hashes, the second with one pair) whose 6-cycle hash
+    # outlasts the 3 row groups: the MVM waits for it (7 cycles, not 6).
     return preset("tiny").replace(
         name="xbar-faulty",
         array={"rows": 12, "cols": 10, "read_rows": 5},
         adc_count=1,
         hash_rounds_per_cycle=2,
         device={"stuck_rate_q14": 2500, "read_noise": 6, "forming_offset": 20,
-                "compliance_noise": 6, "hrs_noise": 3},
+                "compliance_noise": 6, "hrs_noise": 3, "mvm_read_noise": 20},
     )
 
 
@@ -47,9 +49,11 @@ def _tile_configs():
         "tile-b4k1": tiny.replace(name="tile-b4k1",
                                   array={"rows": 8, "cols": 8, "read_rows": 8},
                                   input_bits=8, adc_bits=4, adc_count=1),
-        # Conversion-bound, gap 1: K = 2 divides 6 pairs, 3 rounds of 7 cycles vs 19.
+        # Conversion-bound, gap 1: K = 2 divides 6 pairs, 3 rounds of 7 cycles vs 19. MVM
+        # read noise on (every plane's pair currents, keyed by the crossbar's MVM count).
         "tile-b6k2": tiny.replace(name="tile-b6k2",
                                   array={"rows": 16, "cols": 12, "read_rows": 1},
+                                  device={"mvm_read_noise": 12},
                                   input_bits=8, adc_bits=6, adc_count=2),
         # Read-bound: one ADC per pair (K = C/2), 4-bit inputs.
         "tile-b8k4": tiny.replace(name="tile-b8k4",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hdl.crossbar import crossbar_command_layout, crossbar_response_layout, pair_current_shape
-from hdl.spec.crossbar import CrossbarOp
+from hdl.spec.crossbar import CrossbarOp, latency
 from sim.crossbar import CrossbarCommand, CrossbarModel
 from tb.bus import BlockTB, unpack_array
 from tb.configs import config as config_named
@@ -94,7 +94,17 @@ async def cocotb_random_mvm(dut):
         await tb.send(tb.random_pulse())
     for _ in range(10):
         await tb.send(CrossbarCommand(CrossbarOp.MVM, bits=tb.random_plane()))
-    dut._log.info("%d MVMs agree (latency %d cycles)", len(planes) + 10, a.rows + 3)
+    if tb.cfg.device.mvm_read_noise:
+        # The same plane twice: the currents differ (read noise keyed by the MVM count), and
+        # each time equal the twin's (checked by send).
+        bits, seen = tb.random_plane(), []
+        for _ in range(2):
+            await tb.send(CrossbarCommand(CrossbarOp.MVM, bits=bits))
+            seen.append(int(dut.pair_current.value))
+        assert seen[0] != seen[1], "MVM read noise did not change the pair currents"
+    dut._log.info("%d MVMs agree (latency %d cycles, read_rows %d, MVM read noise %d)",
+                  len(planes) + 10, latency(tb.cfg, CrossbarOp.MVM), a.read_rows,
+                  tb.cfg.device.mvm_read_noise)
 
 
 @cocotb.test()

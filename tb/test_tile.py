@@ -142,7 +142,7 @@ class TileTB(BlockTB):
         cfg, rng = self.cfg, self.rng
         lim = field_limits(cfg)
         ones = np.ones((1, cfg.array.rows), np.int64)
-        peak = int(np.abs(self.model.xb.mvm_planes(ones)).max()) // 2 + 1
+        peak = int(np.abs(self.model.xb.mvm_planes(ones, advance=False)).max()) // 2 + 1
         shift = max(0, peak.bit_length() - (cfg.adc_bits - 1) + (rng.randint(-2, 1)
                                                                   if clip_some else 1))
         shift = min(shift, lim[F.ADC_SHIFT][1])
@@ -246,8 +246,10 @@ async def cocotb_partial_sums(dut):
         await tb.config(**dict(desc, OUT_RAW=1, PSUM_EN=0, OUT_COUNT=cfg.array.pairs))
         await tb.write_inputs(tb.random_inputs(p, signed))
         await tb.write_vector(TileOp.WRITE_BIAS, [0] * cfg.array.pairs)
-        await tb.send(TileCommand(TileOp.MVM))
+        # The sums this MVM gives (mvm_values changes nothing; with MVM read noise it is the
+        # next MVM's, so ask before it runs).
         partial = tb.model.mvm_values()[0]
+        await tb.send(TileCommand(TileOp.MVM))
         # Second half: accumulate them, add bias, requantize.
         await tb.write_vector(TileOp.WRITE_PSUM, partial)
         await tb.config(**dict(desc, OUT_RAW=0, PSUM_EN=1))

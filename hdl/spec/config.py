@@ -86,6 +86,13 @@ class DeviceModel:
         Cycle-to-cycle spread of the HRS floor a RESET pulse moves toward (uS, bell-scaled).
     read_noise : int
         Spread of the conductance seen by a verify read (0 = off; bell-scaled uS).
+    mvm_read_noise : int
+        Read noise of an MVM (0 = off): every bit-plane's differential pair current gets an
+        offset of ``(b * mvm_read_noise >> 4)`` uS times ``v_read_mvm``, with ``b`` a fresh
+        bell variate per (MVM, pair); its sigma is ``0.576 * mvm_read_noise`` uS of
+        conductance, ``0.576 * mvm_read_noise * v_read_mvm * 20`` nA of current. Additive
+        and independent of the inputs and weights: the lumped read noise of a column pair
+        (see ``docs/crossbar.md``).
     stuck_rate_q14 : int
         Probability that a cell is stuck, in 1/16384 (0 = no stuck cells).
     stuck_hrs_g, stuck_lrs_g : int
@@ -111,6 +118,7 @@ class DeviceModel:
     compliance_noise: int = 4
     hrs_noise: int = 3
     read_noise: int = 0
+    mvm_read_noise: int = 0
     stuck_rate_q14: int = 0
     stuck_hrs_g: int = 1
     stuck_lrs_g: int = 200
@@ -134,6 +142,7 @@ class DeviceModel:
         _check_int(o, "compliance_noise", self.compliance_noise, 0, 64)
         _check_int(o, "hrs_noise", self.hrs_noise, 0, 64)
         _check_int(o, "read_noise", self.read_noise, 0, 64)
+        _check_int(o, "mvm_read_noise", self.mvm_read_noise, 0, 255)
         _check_int(o, "stuck_rate_q14", self.stuck_rate_q14, 0, 1 << 14)
         _check_int(o, "stuck_hrs_g", self.stuck_hrs_g, 0, g_max)
         _check_int(o, "stuck_lrs_g", self.stuck_lrs_g, 0, g_max)

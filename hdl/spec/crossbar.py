@@ -11,6 +11,8 @@ __all__ = [
     "PURPOSE_STATIC",
     "PURPOSE_EVENT",
     "PURPOSE_RELAX",
+    "PURPOSE_MVM_NOISE",
+    "MVM_NOISE_PAIRS_PER_HASH",
     "STUCK_CMP",
     "STUCK_LRS",
     "VTH_SET_BELL",
@@ -25,6 +27,8 @@ __all__ = [
     "response_fields",
     "pair_current_bits",
     "mvm_row_groups",
+    "mvm_noise_hashes",
+    "mvm_noise_max",
     "latency",
     "refusal_rules",
 ]
@@ -59,6 +63,10 @@ PURPOSE_STATIC = 0
 PURPOSE_EVENT = 1
 #: Relax/anneal spread: keyed with the array's anneal count.
 PURPOSE_RELAX = 2
+#: MVM read noise: keyed with the array's MVM count; ``col`` is the hash index ``j``, whose
+#: four 16-bit bell fields are pairs ``4j .. 4j + 3`` (pair ``p`` at bit ``16 * (p % 4)``).
+PURPOSE_MVM_NOISE = 3
+MVM_NOISE_PAIRS_PER_HASH = 4
 
 # -- bit fields of the static hash (device-to-device variation) -------------------------------
 STUCK_CMP = (0, 14)  # (lsb, width): stuck iff this field < stuck_rate_q14
@@ -99,10 +107,23 @@ def response_fields(cfg):
     ]
 
 
+def mvm_noise_hashes(cfg):
+    """Hashes per MVM for its read noise (``device.mvm_read_noise``; 0 when it is off)."""
+    if not cfg.device.mvm_read_noise:
+        return 0
+    return -(-cfg.array.pairs // MVM_NOISE_PAIRS_PER_HASH)
+
+
+def mvm_noise_max(cfg):
+    """Largest MVM read-noise offset, in conductance codes: ``(-30 * s) >> 4`` negated."""
+    return -((-30 * cfg.device.mvm_read_noise) >> 4)
+
+
 def pair_current_bits(cfg):
-    """Width of a signed differential pair current of one MVM plane (20 nA LSB)."""
+    """Width of a signed differential pair current of one MVM plane (20 nA LSB), read noise
+    included."""
     a = cfg.array
-    return (a.rows * a.g_max * a.v_read_mvm).bit_length() + 1
+    return ((a.rows * a.g_max + mvm_noise_max(cfg)) * a.v_read_mvm).bit_length() + 1
 
 
 def mvm_row_groups(cfg):
@@ -130,6 +151,7 @@ def latency(cfg, op, width=1, error=False):
     LOAD                      ``4 + N``
     PEEK                      ``3``
     MVM                       ``ceil(rows / read_rows) + 3``
+    MVM with MVM read noise   ``max(ceil(rows / read_rows) + 3, N + 1)``
     RELAX                     ``rows * cols * (N + 3) + 1``
     ========================  =================================
     """
@@ -148,8 +170,10 @@ def latency(cfg, op, width=1, error=False):
         return 3
     if op == CrossbarOp.MVM:
         # Accept, one cycle per row group, one more for the last group's memory read, the
-        # scale by v_read_mvm; the response is valid the cycle after.
-        return mvm_row_groups(cfg) + 3
+        # scale by v_read_mvm; the response is valid the cycle after. The read-noise hashes
+        # start at the accept; the scale waits for them (N cycles) if the rows are faster.
+        rows = mvm_row_groups(cfg) + 3
+        return max(rows, n + 1) if cfg.device.mvm_read_noise else rows
     if op == CrossbarOp.RELAX:
         return a.rows * a.cols * (n + 3) + 1
     raise AssertionError(op)
