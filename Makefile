@@ -11,13 +11,14 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-all demo verilog docs lint synth formal report-ispva bench clean
+.PHONY: help setup test test-all demo verilog docs lint synth formal report-ispva bench bench-scale clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth), SIM=icarus|verilator,"
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers),"
 	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help)"
+	@echo "             SCALE_ARGS='--golden-only' (python -m scripts.bench_scale --help)"
 
 setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus if missing
 
@@ -65,6 +66,11 @@ bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturatio
 	$(RUN) python -m scripts.bench_noc
 	$(RUN) python -m scripts.bench_tile
 	$(RUN) python -m scripts.bench_golden
+
+SCALE_ARGS   ?=
+
+bench-scale: setup  ## The neurram preset (48 tiles of 256 x 256): golden images/s and cycles, Verilator whole-chip build + MVM + inference; SCALE_ARGS='--golden-only'
+	$(RUN) python -m scripts.bench_scale $(SCALE_ARGS)
 
 clean:  ## Remove build outputs (keeps .venv)
 	rm -rf build

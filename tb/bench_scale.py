@@ -1,0 +1,129 @@
+"""`make bench-scale` on the RTL: the whole ``neurram`` chip (48 tiles of 256 x 256 on a 7 x 7
+mesh) in cocotb, against the golden model. Run by ``scripts/bench_scale.py`` through
+``tb.harness.run_cocotb``; not a pytest module (the regression never builds this chip).
+
+* ``scale_mvm``: one MVM on the tile in the far corner of the mesh: a few rows loaded by the
+  back door (LOAD_CELL), 8-bit inputs, START_MVM, the raw sums read from the host's SRAM
+  and the tile's counters (``BUSY`` cycles included), equal to the golden model's.
+* ``scale_inference``: a small random network (``sw/network.py``) whose layers sit on tiles
+  far apart (:data:`SPREAD`), so every packet crosses the mesh; back-door weights,
+  configured and run by the runtime, logits, clips and counters equal to the golden
+  model's and to the compiler's arithmetic (``ideal_forward``).
+
+Each test writes its figures (cycles, wall seconds, equality) as JSON to the ``out``
+parameter.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from cocotb.utils import get_sim_time
+
+from hdl.spec.tile import TileField
+from sw.compiler import compile_network, ideal_forward
+from sw.network import random_network
+from sw.runtime import Runtime
+from tb.harness import test_param
+from tb.test_host import ChipTB, run_sync
+
+COUNTERS = ("busy", "mvms", "conversions", "clips", "errors")
+#: Nodes of the inference network's tiles, in compile order: the far corner of the mesh,
+#: then the other far corner (on a 7 x 7 mesh: (6, 6) then (0, 6)).
+SPREAD = (-1, -7)
+
+
+def spread(compiled, nodes):
+    """Move the compiled tiles to ``nodes`` (in ``compiled.tiles()`` order), their
+    destinations with them."""
+    host = compiled.cfg.host_node
+    remap = {t.node: n for t, n in zip(compiled.tiles(), nodes, strict=False)}
+    for t in compiled.tiles():
+        t.node = remap[t.node]
+        if t.desc[TileField.DEST] != host:
+            t.desc[TileField.DEST] = remap[t.desc[TileField.DEST]]
+    return compiled
+
+
+async def _timed(tb, program):
+    t0, w0 = get_sim_time("ns"), time.monotonic()
+    got = await program(tb.drv)
+    cycles = round((get_sim_time("ns") - t0) / tb.PERIOD_NS)
+    wall = time.monotonic() - w0
+    want = run_sync(program(tb.mdrv))
+    return got, want, cycles, wall
+
+
+@cocotb.test()
+async def scale_mvm(dut):
+    tb = ChipTB(dut)
+    await tb.reset()
+    cfg = tb.cfg
+    a = cfg.array
+    node = cfg.tiles[-1]
+    rows = test_param("rows", 8)
+    rng = np.random.default_rng(test_param("seed", 1))
+    g = rng.integers(1, 121, (rows, a.cols))
+    x = rng.integers(0, 1 << cfg.input_bits, rows)
+
+    async def program(drv):
+        await drv.open()
+        await drv.load_weights(node, g.tolist())
+        await drv.write_inputs(node, x.tolist())
+        await drv.configure(node, out_raw=1, adc_shift=4, offset=0)
+        before = await drv.counters(node)
+        clips = await drv.run(node)
+        after = await drv.counters(node)
+        out = await drv.read_asram(0, a.pairs, signed=True)
+        return {"outputs": out, "clips": clips,
+                "counters": {k: (after[k] - before[k]) & 0xFFFF_FFFF for k in COUNTERS}}
+
+    got, want, cycles, wall = await _timed(tb, program)
+    equal = got == want
+    dut._log.info("MVM on tile %d: %s; busy %d cycles; %d cycles, %.1f s wall in all",
+                  node, "equal" if equal else "DIFFERENT", got["counters"]["busy"], cycles,
+                  wall)
+    Path(test_param("out")).write_text(json.dumps({
+        "node": node, "rows_loaded": rows, "equal": equal,
+        "busy_cycles": got["counters"]["busy"], "golden_busy_cycles": want["counters"]["busy"],
+        "clips": got["clips"], "sim_cycles": cycles, "wall_s": round(wall, 2),
+        "rtl": got, "golden": want}) + "\n")
+    assert equal, f"RTL\n{got}\n!= golden model\n{want}"
+
+
+@cocotb.test()
+async def scale_inference(dut):
+    tb = ChipTB(dut)
+    await tb.reset()
+    cfg = tb.cfg
+    rng = np.random.default_rng(test_param("seed", 1))
+    sizes = test_param("sizes", [32, 16, 10])
+    net = random_network(rng, sizes, bias_sigma=0.2)
+    compiled = compile_network(net, cfg, rng.uniform(0, 1, (256, sizes[0])))
+    nodes = [cfg.tiles[k] for k in SPREAD]
+    spread(compiled, nodes)
+    x = rng.integers(0, 1 << cfg.input_bits, (test_param("images", 2), sizes[0]))
+
+    async def program(drv):
+        await drv.open()
+        rt = Runtime(drv, compiled)
+        await rt.load()
+        await rt.configure()
+        logits, clips = await rt.infer(x)
+        counters = await rt.counters()
+        return {"logits": logits.tolist(), "clips": clips.tolist(),
+                "counters": {n: {k: c[k] for k in COUNTERS} for n, c in counters.items()}}
+
+    got, want, cycles, wall = await _timed(tb, program)
+    ideal = ideal_forward(compiled, x)[-1].tolist()
+    equal = got == want
+    dut._log.info("inference on tiles %s: %s, ideal %s; %d cycles, %.1f s wall", nodes,
+                  "equal" if equal else "DIFFERENT", got["logits"] == ideal, cycles, wall)
+    Path(test_param("out")).write_text(json.dumps({
+        "sizes": sizes, "nodes": nodes, "images": len(x), "summary": compiled.summary(),
+        "equal": equal, "equal_ideal": got["logits"] == ideal, "sim_cycles": cycles,
+        "wall_s": round(wall, 2), "rtl": got, "golden": want}) + "\n")
+    assert equal, f"RTL\n{got}\n!= golden model\n{want}"
+    assert got["logits"] == ideal, "the chip differs from the compiler's arithmetic"
