@@ -29,7 +29,7 @@ def test_preset_table_matches_design():
 
 
 def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(ConfigError, match="default, fpga, tiny"):
+    with pytest.raises(ConfigError, match="default, fpga, neurram, tiny"):
         preset("huge")
 
 

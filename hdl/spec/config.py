@@ -580,6 +580,20 @@ PRESETS = {
         adc_bits=8,
         adc_count=4,
     ),
+    # NeuRRAM's scale (Wan et al., Nature 2022): 48 tiles of 256 x 256 cells (3.1 M) on a
+    # 7 x 7 mesh with the host at node 0; all 256 rows read at once, 8-bit inputs, eight
+    # 8-bit ADCs per tile shared by its 128 column pairs (default's datapath). The RTL needs
+    # read_rows <= 31 here (Amaranth caps a value, so a memory word, at 65 535 bits);
+    # `make bench-scale` builds it with 16 (scripts/bench_scale.py).
+    "neurram": ChipConfig(
+        name="neurram",
+        mesh_width=7,
+        mesh_height=7,
+        array=ArrayGeometry(rows=256, cols=256, read_rows=256),
+        input_bits=8,
+        adc_bits=8,
+        adc_count=8,
+    ),
 }
 
 
