@@ -6,7 +6,7 @@ mesh) in cocotb, against the golden model. Run by ``scripts/bench_scale.py`` thr
   back door (LOAD_CELL), 8-bit inputs, START_MVM, the raw sums read from the host's SRAM
   and the tile's counters (``BUSY`` cycles included), equal to the golden model's.
 * ``scale_inference``: a small random network (``sw/network.py``) whose layers sit on tiles
-  far apart (:data:`SPREAD`), so every packet crosses the mesh; back-door weights,
+  far apart (:func:`spread_nodes`), so every packet crosses the mesh; back-door weights,
   configured and run by the runtime, logits, clips and counters equal to the golden
   model's and to the compiler's arithmetic (``ideal_forward``).
 
@@ -30,9 +30,12 @@ from tb.harness import test_param
 from tb.test_host import ChipTB, run_sync
 
 COUNTERS = ("busy", "mvms", "conversions", "clips", "errors")
-#: Nodes of the inference network's tiles, in compile order: the far corner of the mesh,
-#: then the other far corner (on a 7 x 7 mesh: (6, 6) then (0, 6)).
-SPREAD = (-1, -7)
+
+
+def spread_nodes(cfg):
+    """Nodes of the inference network's two tiles: the last tile, then the first node of the
+    last mesh row (on 7 x 7: node 48 at (6, 6), then node 42 at (0, 6), the far corners)."""
+    return [cfg.tiles[-1], cfg.tiles[-min(cfg.mesh_width, len(cfg.tiles) - 1)]]
 
 
 def spread(compiled, nodes):
@@ -67,12 +70,14 @@ async def scale_mvm(dut):
     rng = np.random.default_rng(test_param("seed", 1))
     g = rng.integers(1, 121, (rows, a.cols))
     x = rng.integers(0, 1 << cfg.input_bits, rows)
+    # An ADC gain that clips only the largest pair currents.
+    shift = max(0, (rows * 60 * a.v_read_mvm).bit_length() - cfg.adc_bits + 1)
 
     async def program(drv):
         await drv.open()
         await drv.load_weights(node, g.tolist())
         await drv.write_inputs(node, x.tolist())
-        await drv.configure(node, out_raw=1, adc_shift=4, offset=0)
+        await drv.configure(node, out_raw=1, adc_shift=shift, offset=0)
         before = await drv.counters(node)
         clips = await drv.run(node)
         after = await drv.counters(node)
@@ -99,10 +104,11 @@ async def scale_inference(dut):
     await tb.reset()
     cfg = tb.cfg
     rng = np.random.default_rng(test_param("seed", 1))
-    sizes = test_param("sizes", [32, 16, 10])
+    a = cfg.array
+    sizes = test_param("sizes", [min(32, a.rows), min(16, a.pairs), min(10, a.pairs)])
     net = random_network(rng, sizes, bias_sigma=0.2)
     compiled = compile_network(net, cfg, rng.uniform(0, 1, (256, sizes[0])))
-    nodes = [cfg.tiles[k] for k in SPREAD]
+    nodes = spread_nodes(cfg)
     spread(compiled, nodes)
     x = rng.integers(0, 1 << cfg.input_bits, (test_param("images", 2), sizes[0]))
 
