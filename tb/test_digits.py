@@ -5,9 +5,14 @@ runtime, driver), and a user's own ONNX file of a small MLP through the same pat
 The weights go in by the back door (LOAD_CELL) to keep the runs short (the write-verify
 path of a whole array costs ~400 000 engine cycles; ``make demo`` and ``tb/test_host.py``
 run it). Even so, loading three 64 x 64 arrays is ~200 000 cycles: 1-2 minutes on
-Verilator, more than 15 on Icarus, so these runs are ``slow`` (``make test-all``); the
-regression's end-to-end networks run on the small ``chip-pipe`` (``tb/test_chip_network.py``). Every logit, the clipped conversions and every tile counter (MVMs, conversions,
-BUSY cycles) must equal the golden model's, and the logits must equal the compiler's
+Verilator, more than 15 on Icarus. ``make test`` runs the digits on Verilator; the Icarus
+runs and the user's file on ``default`` are ``slow`` (``make test-all``). The user's file
+also runs on the golden model in ``make test`` (``test_user_onnx_on_the_golden_model``), and
+the regression's other end-to-end networks run on both simulators on the small
+``chip-pipe`` (``tb/test_chip_network.py``).
+
+Every logit, the clipped conversions and every tile counter (MVMs, conversions, BUSY
+cycles) must equal the golden model's, and the logits must equal the compiler's
 arithmetic on the target conductances (``ideal_forward``).
 """
 
@@ -59,10 +64,18 @@ def user_onnx(path, hidden=16, seed=3):
     return path
 
 
+def _cases():
+    """(network, simulator): the digits on Verilator run in ``make test``; Icarus (over
+    15 minutes of loading) and the user's file on the default chip are ``slow``."""
+    for network in ("digits", "user-onnx"):
+        for sim in simulators():
+            fast = network == "digits" and sim == "verilator"
+            yield pytest.param(network, sim, marks=() if fast else pytest.mark.slow,
+                               id=f"{network}-{sim}")
+
+
 @pytest.mark.sim
-@pytest.mark.slow
-@pytest.mark.parametrize("sim", simulators())
-@pytest.mark.parametrize("network", ["digits", "user-onnx"])
+@pytest.mark.parametrize(("network", "sim"), list(_cases()))
 def test_digits_on_default(network, sim, tmp_path):
     cfg = preset("default")
     path = DEFAULT_MODEL if network == "digits" else user_onnx(tmp_path / "user_mlp.onnx")
@@ -80,3 +93,21 @@ def test_digits_on_default(network, sim, tmp_path):
     assert all(c["mvms"] == IMAGES for c in rtl["counters"].values()) and min(busy) > 0
     print(f"{network} on {sim}: {IMAGES} images, {rtl['cycles']['latency']:.0f} cycles for the "
           f"first, tile BUSY {busy}")
+
+
+def test_user_onnx_on_the_golden_model(tmp_path):
+    """A user's own ONNX file through the demo's job on the golden model (write-verify
+    programming, default variability): it compiles, programs and runs, and with back-door
+    weights equals the compiler's arithmetic."""
+    cfg = preset("default")
+    path = user_onnx(tmp_path / "user_mlp.onnx")
+    job = prepare(path, cfg, 40)
+    # Unnamed Gemm nodes, numbered in chain order.
+    assert [layer.name for layer in job.network.layers] == ["dense0", "dense1"]
+    exact, _ = run_on_model(cfg, inference_program(job.compiled, job.x_codes, backdoor=True))
+    assert np.array_equal(np.array(exact["logits"]), ideal_forward(job.compiled, job.x_codes)[-1])
+    programmed, _ = run_on_model(cfg, inference_program(job.compiled, job.x_codes))
+    assert sum(p["pulses"] for p in programmed["program"]) > 0
+    assert all(p["failures"] == 0 for p in programmed["program"]), programmed["program"]
+    acc = np.mean(np.argmax(programmed["logits"], 1) == job.y)
+    assert acc >= 0.8, acc
