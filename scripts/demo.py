@@ -38,6 +38,8 @@ from sw.job import DEFAULT_MODEL, NOISE_AWARE_MODEL, inference_program, prepare
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "build" / "reports"
 NOISE_FIELDS = ("c2c_noise", "compliance_noise", "gain_spread", "hrs_noise")
+#: ``device.mvm_read_noise`` values of the sweep (0 = off, the presets' setting).
+READ_NOISE_LEVELS = (0, 10, 40, 80, 160)
 #: Relax strength of "after the anneal" (``CrossbarModel.relax``): a bell spread of sigma
 #: ~4.6 uS and a 1.6 % drift toward 0 of every conductance.
 ANNEAL_STRENGTH = 8
@@ -198,10 +200,18 @@ def sweep(job, cfg):
         c = with_device(cfg, stuck_rate_q14=round(pct / 100 * 16384))
         r, _ = golden_run(job, c, f"stuck {pct} %", batched=True)
         stuck.append((pct, accuracy(r["logits"], job.y)))
-    return noise, stuck
+    # MVM read noise (device.mvm_read_noise, off in the presets): per MVM, bit-plane and
+    # column pair, keyed by the crossbar's MVM count, so a batch cannot reproduce it and the
+    # images run through the driver.
+    read = []
+    for level in READ_NOISE_LEVELS:
+        c = with_device(cfg, mvm_read_noise=level)
+        r, _ = golden_run(job, c, f"read noise {level}", batched=level == 0)
+        read.append((level, accuracy(r["logits"], job.y)))
+    return noise, stuck, read
 
 
-def plots(job, logits, noise, stuck, ideal_acc):
+def plots(job, logits, noise, stuck, read, ideal_acc):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -218,13 +228,15 @@ def plots(job, logits, noise, stuck, ideal_acc):
 
     if not noise:
         return
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
     a1.plot([s for s, _ in noise], [100 * a for _, a in noise], "o-")
     a1.set_xlabel("device spreads (x default)")
     a1.set_ylabel("test accuracy (%)")
     a2.plot([p for p, _ in stuck], [100 * a for _, a in stuck], "o-", color="C3")
     a2.set_xlabel("stuck cells (%)")
-    for a in (a1, a2):
+    a3.plot([v for v, _ in read], [100 * a for _, a in read], "o-", color="C2")
+    a3.set_xlabel("MVM read noise: mvm_read_noise (sigma 0.58 x it, uS)")
+    for a in (a1, a2, a3):
         a.axhline(100 * ideal_acc, color="gray", ls="--", lw=1, label="quantized ideal")
         a.grid(alpha=0.3)
     a1.legend(loc="lower left")
@@ -287,9 +299,9 @@ def main(argv=None):
                          "per_layer_mvm": per_layer},
         "energy": energy,
     }
-    noise, stuck = ([], []) if args.no_sweep else sweep(job, cfg)
-    report["sweep"] = {"spread_scale": noise, "stuck_percent": stuck}
-    plots(job, gold["logits"], noise, stuck, ideal_acc)
+    noise, stuck, read = ([], [], []) if args.no_sweep else sweep(job, cfg)
+    report["sweep"] = {"spread_scale": noise, "stuck_percent": stuck, "mvm_read_noise": read}
+    plots(job, gold["logits"], noise, stuck, read, ideal_acc)
     rtl = None
     if rtl_job:
         rtl = rtl_job.wait()

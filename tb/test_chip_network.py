@@ -4,7 +4,8 @@ Icarus and Verilator.
 The compiler (``sw/compiler.py``) maps small random networks; the runtime
 (``sw/runtime.py``) loads, configures and runs them through the driver, on the RTL and on
 the golden model. Every logit of every image, the clipped conversions and the tile
-counters (MVMs, conversions, clips, errors and BUSY, every tile's cycles) must be equal. Seeds come from cocotb (``COCOTB_RANDOM_SEED``) and are logged.
+counters (MVMs, conversions, clips, errors and BUSY, every tile's cycles) must be equal.
+Seeds come from cocotb (``COCOTB_RANDOM_SEED``) and are logged.
 
 * ``cocotb_pipeline``: many images back to back in the layer pipeline (tile to tile, the
   consumer started by its data, ``NI_EXPECT``), with several images in flight: the stress
