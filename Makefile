@@ -11,11 +11,12 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-all demo verilog docs lint synth formal report-ispva bench bench-scale clean
+.PHONY: help setup test test-all test-fpga demo verilog docs lint synth fpga formal report-ispva bench bench-scale clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
-	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth), SIM=icarus|verilator,"
+	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth, fpga), FPGA_MHZ=50 (board clock),"
+	@echo "             SIM=icarus|verilator,"
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers),"
 	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help)"
 	@echo "             SCALE_ARGS='--golden-only' (python -m scripts.bench_scale --help)"
@@ -53,8 +54,16 @@ lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the 
 	$(RUN) python -m scripts.lint --config $(CONFIG)
 	$(RUN) ruff check hdl sim tb scripts sw conftest.py
 
-synth: setup  ## Yosys synth_ecp5 of every block: build/CONFIG/synth/<block>.json
-	$(RUN) python -m scripts.synth --config $(CONFIG)
+FPGA_MHZ     ?= 50
+
+synth: setup  ## Yosys synth_ecp5 of every block, then the whole chip placed and routed on a ULX3S (ECP5-85F): build/CONFIG/synth/report.json
+	$(RUN) python -m scripts.synth --config $(CONFIG) --mhz $(FPGA_MHZ)
+
+fpga: setup  ## Only the whole chip on its board top: synthesis, place-and-route, Fmax, bitstream (build/CONFIG/synth/report.json)
+	$(RUN) python -m scripts.fpga --config $(CONFIG) --mhz $(FPGA_MHZ)
+
+test-fpga: setup  ## The FPGA flow's tests: place-and-route of a small chip, the report's checks (not in `make test`)
+	$(RUN) pytest -m fpga --durations=10 $(PYTEST_ARGS)
 
 formal: setup  ## SymbiYosys proofs of the write-verify engine (docs/formal.md): build/formal/summary.json
 	$(RUN) python -m scripts.formal

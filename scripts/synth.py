@@ -1,8 +1,10 @@
 """Yosys synthesis for ECP5 of every top-level block; one JSON report per block.
 
-    python -m scripts.synth --config default [--block crossbar]
+    python -m scripts.synth --config fpga [--block crossbar] [--no-board] [--mhz 50]
     python -m scripts.synth --config tiny --block crossbar --read-rows 1,2,4,8,16
 
+Without ``--block``, every block one by one (they locate the area), then the whole chip on
+its board top, placed and routed (``scripts/fpga.py``: ``build/<config>/synth/report.json``).
 Writes ``build/<config>/synth/<block>.json`` with LUTs, flip-flops, block RAMs (DP16KD),
 distributed RAM (TRELLIS_DPR16X4), DSPs (MULT18X18D), and the memory bits the design
 declares, so a check can tell whether a memory landed in flip-flops.
@@ -28,6 +30,11 @@ from scripts.bench_report import merge_section
 from scripts.blocks import BLOCKS, build_block
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: Blocks synthesized one by one (they locate the area); the whole chip (``chip``, and the
+#: chip behind its UART bridge) goes through the board flow instead (``scripts/fpga.py``).
+WHOLE_CHIP = ("chip", "uart_chip")
+PER_BLOCK = [b for b in BLOCKS if b not in WHOLE_CHIP]
 
 CELL_GROUPS = {
     "luts": ("LUT4",),
@@ -111,6 +118,10 @@ def main(argv=None):
     ap.add_argument("--config", default="default")
     ap.add_argument("--block", action="append", help="only these blocks (default: all)")
     ap.add_argument("--read-rows", help="sweep the MVM read width: comma-separated values")
+    ap.add_argument("--no-board", action="store_true",
+                    help="skip the whole chip on its board top (scripts/fpga.py: synthesis, "
+                         "place-and-route, Fmax, bitstream)")
+    ap.add_argument("--mhz", type=int, default=50, help="board flow: chip clock (MHz)")
     args = ap.parse_args(argv)
     try:
         cfg = preset(args.config)
@@ -125,12 +136,16 @@ def main(argv=None):
             print(f"synthesizing {name} ({cfg.name}) for read_rows {values} ...", flush=True)
             merge_section("synth_read_rows", read_rows_sweep(name, cfg, values, out))
         return
-    for name in args.block or BLOCKS:
+    for name in args.block or PER_BLOCK:
         print(f"synthesizing {name} ({cfg.name}) ...", flush=True)
         r = synthesize(name, cfg, out)
         print(f"  {name}: {r['luts']} LUT4, {r['ffs']} FF, {r['bram']} DP16KD, "
               f"{r['lutram']} DPR16X4, {r['dsp']} MULT18X18D, {r['carry']} CCU2C "
               f"({r['yosys_seconds']} s) -> {(out / (name + '.json')).relative_to(ROOT)}")
+    if not args.block and not args.no_board:
+        from scripts import fpga
+
+        fpga.main(["--config", cfg.name, "--mhz", str(args.mhz)])
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ async def cocotb_pipeline(dut):
     c = _compiled(tb.cfg, rng, [16, 8, 4])
     (a,), (b,) = c.layers[0].tiles, c.layers[1].tiles
     assert a[0].desc[TileField.DEST] == b[0].node and b[0].expect == 8
-    n = 24
+    n = 12
     x = rng.integers(0, 1 << tb.cfg.input_bits, (n, 16))
     got, cycles = await _run(tb, c, x)
     assert got["pipelined"] and got["window"] >= 2, got
@@ -95,10 +95,10 @@ async def cocotb_chains_and_relay(dut):
     relay = _compiled(tb.cfg, rng, [16, 16, 12])
     assert relay.layers[0].relay
     for c, width in ((chains, 24), (relay, 16)):
-        x = rng.integers(0, 1 << tb.cfg.input_bits, (3, width))
+        x = rng.integers(0, 1 << tb.cfg.input_bits, (2, width))
         got, cycles = await _run(tb, c, x)
         assert not got["pipelined"]
-        dut._log.info("%s: 3 images in %d cycles", c.summary(), cycles)
+        dut._log.info("%s: 2 images in %d cycles", c.summary(), cycles)
 
 
 @cocotb.test()

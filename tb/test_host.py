@@ -504,8 +504,10 @@ async def cocotb_queues_and_window(dut):
         await d.open() if d is tb.drv else run_sync(d.open())
     # Keep tile t1 busy with a long engine run, then queue data packets behind it until the
     # command queue is full: the CMD_DATA writes wait, nothing is lost.
+    # One endurance cycle of the whole array keeps it busy for about 6 000 cycles; the 40
+    # packets take about 1 000 cycles of bus time, so the queue fills.
     run = dict(op=WvOp.RUN, kind=WvRunKind.ENDURANCE, nrows=cfg.array.rows,
-               ncols=cfg.array.cols, count=4)
+               ncols=cfg.array.cols, count=1)
     wv_body = pack_wv(cfg, WvCommand(**run))
     await tb.drv.send(t1, MsgType.START_PROGRAM, wv_body)
     run_sync(tb.mdrv.send(t1, MsgType.START_PROGRAM, wv_body))
@@ -562,7 +564,9 @@ async def cocotb_queues_and_window(dut):
             raise AssertionError("write to a read-only tile counter was acknowledged")
         except BusError as e:
             assert e.cause == BusCause.WINDOW_ERROR and e.info == NiError.BAD_ADDRESS, e
-    await tb.drv.send(t1, MsgType.START_PROGRAM, wv_body)        # busy for thousands of cycles
+    # A 4 x 4 endurance cycle: busy for hundreds of cycles, past the 64-cycle window timeout.
+    wv_body = pack_wv(cfg, WvCommand(**{**run, "nrows": 4, "ncols": 4}))
+    await tb.drv.send(t1, MsgType.START_PROGRAM, wv_body)
     try:
         v = await tb.drv.tile_read(t1, TileField.OFFSET)
         raise AssertionError(f"window read of a busy tile did not time out: {v}")

