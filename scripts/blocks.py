@@ -83,6 +83,17 @@ def _chip(cfg):
     return Chip(cfg, images=chip_images(cfg))
 
 
+def _uart_chip(cfg):
+    # The chip behind the UART-to-Wishbone bridge, at the simulation baud divisor and
+    # timeouts (hdl/spec/uart.py); ports clk, rst, rx, tx, irq.
+    from hdl.spec.uart import SIM_BUS_TIMEOUT, SIM_DIVISOR, SIM_TIMEOUT_BITS
+    from hdl.uart_bridge import UartChip
+    from sim.images import chip_images
+
+    return UartChip(cfg, chip_images(cfg), divisor=SIM_DIVISOR, timeout_bits=SIM_TIMEOUT_BITS,
+                    bus_timeout=SIM_BUS_TIMEOUT)
+
+
 _ENTRIES = (
     Block("crossbar", _crossbar, "sim.crossbar", "tb/test_crossbar.py", "docs/crossbar.md"),
     Block("wv_unit", _wv_unit, "sim.write_verify", "tb/test_write_verify.py",
@@ -90,6 +101,7 @@ _ENTRIES = (
     Block("noc_mesh", _noc_mesh, "sim.noc", "tb/test_noc.py", "docs/noc.md"),
     Block("tile", _tile, "sim.tile", "tb/test_tile.py", "docs/tile.md"),
     Block("chip", _chip, "sim.chip", "tb/test_host.py", "docs/host.md"),
+    Block("uart_chip", _uart_chip, "sim.chip", "tb/test_uart_bridge.py", "docs/uart.md"),
 )
 
 #: name -> :class:`Block`.

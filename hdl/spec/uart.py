@@ -49,6 +49,7 @@ __all__ = [
     "MIN_TIMEOUT_BITS",
     "SIM_DIVISOR",
     "SIM_TIMEOUT_BITS",
+    "SIM_BUS_TIMEOUT",
     "DEFAULT_BUS_TIMEOUT",
     "crc8_update",
     "crc8",
@@ -114,11 +115,14 @@ MIN_DIVISOR = 4
 #: character the line can be high for 9 bit times (data 0xFF and the stop bit), so the
 #: timeout must be longer than that and a character.
 MIN_TIMEOUT_BITS = 12
-#: Simulation timing (block ``uart_chip``): 8 cycles per bit (12.5 Mbaud at 100 MHz) and a
-#: 20-bit (two characters) inter-byte timeout, so tests are fast.
-SIM_DIVISOR = 8
+#: Simulation timing (block ``uart_chip``): the fewest cycles per bit (25 Mbaud at 100 MHz),
+#: a 20-bit (two characters) inter-byte timeout and a 65536-cycle bus timeout. The whole
+#: chip simulates at a few thousand cycles per second, and a driver access is about 130 bit
+#: times on the line, so the bit time is most of a test's run time.
+SIM_DIVISOR = 4
 SIM_TIMEOUT_BITS = 20
-#: Cycles the bridge waits for ACK/ERR before it drops CYC (BUS_TIMEOUT).
+SIM_BUS_TIMEOUT = 1 << 16
+#: Cycles the bridge waits for ACK/ERR before it drops CYC (BUS_TIMEOUT), by default.
 DEFAULT_BUS_TIMEOUT = 1 << 20
 
 
