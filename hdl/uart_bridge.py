@@ -225,10 +225,10 @@ class UartBridge(wiring.Component):
     ----------
     rx : In(1)
     tx : Out(1)
-    bus : In(Signature(wishbone_signature()))
-        The master side of the chip's port (``wb_*`` out, ``wb_dat_r``/``wb_ack``/
-        ``wb_err``/``wb_stall``/``irq`` in); connect it to the chip with
-        ``wiring.connect``.
+    bus : Out(bus_master_signature())
+        The master side of the chip's port (``wb_cyc``, ``wb_stb``, ``wb_we``, ``wb_adr``,
+        ``wb_sel``, ``wb_dat_w`` out; ``wb_dat_r``, ``wb_ack``, ``wb_err``, ``wb_stall``
+        (unused: classic cycles) and ``irq`` in); ``wiring.connect(m, bridge.bus, chip)``.
 
     Raises
     ------

@@ -6,7 +6,8 @@ The single source is ``hdl/spec/regmap.py`` (registers, regions, tile CSRs throu
 the protocol enums of ``hdl/spec/host.py``. This writes:
 
 - ``docs/registers.md``: the address map, register fields, access types, tile CSRs and enums;
-- ``sw/include/rram_regs.h``: ``#define`` constants for C software;
+- ``sw/include/rram_regs.h``: ``#define`` constants for C software (with the UART bridge's
+  framing constants from ``hdl/spec/uart.py``);
 - ``sim/regs.py``: the same constants as a stand-alone Python module (no ``hdl`` imports).
 
 The output is deterministic (no dates), so ``--check`` can compare it with the files in the
@@ -21,7 +22,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from hdl.spec import regmap
+from hdl.spec import regmap, uart
 from hdl.spec.host import HOST_ID, VERSION, WINDOW_TAG, Buffer, BusCause, Irq, NiError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,6 +261,24 @@ def c_header():
         out += ["", *_comment_block(f"{cls.__name__}: {enum_doc(cls)}")]
         for m, c in enum_comments(cls).items():
             out += _define(f"RRAM_{prefix}_{m.name}", f"{int(m)}u", c)
+    out += ["", "/* UART-to-Wishbone bridge framing (hdl/spec/uart.py, docs/uart.md). */"]
+    for name, comment in (("CRC_POLY", "CRC-8 polynomial (not reflected, no final XOR)"),
+                          ("CRC_INIT", "CRC-8 initial value"),
+                          ("MAX_WORDS", "most words in one READ or WRITE frame"),
+                          ("IRQ_BIT", "reply header: the chip's irq line"),
+                          ("WORDS_BIT", "reply header: the words read follow the count"),
+                          ("STATUS_MASK", "reply header: the status"),
+                          ("BREAK_BITS", "a break: the line low this many bit times"),
+                          ("MIN_DIVISOR", "fewest clock cycles per bit"),
+                          ("MIN_TIMEOUT_BITS", "shortest inter-byte timeout, in bit times")):
+        value = getattr(uart, name)
+        out += _define(f"RRAM_UART_{name}", f"0x{value:02X}u" if "MASK" in name or "CRC" in
+                       name else f"{value}u", comment)
+    for cls, prefix in ((uart.Op, "UART_OP"), (uart.Status, "UART_STATUS")):
+        out += ["", *_comment_block(f"{cls.__name__}: {enum_doc(cls)}")]
+        for m, c in enum_comments(cls).items():
+            out += _define(f"RRAM_{prefix}_{m.name}", f"0x{int(m):02X}u" if cls is uart.Op
+                           else f"{int(m)}u", c)
     out += ["", "#endif /* RRAM_REGS_H */"]
     names = [line.split()[1].split("(")[0] for line in out if line.startswith("#define ")]
     dup = {n for n in names if names.count(n) > 1}

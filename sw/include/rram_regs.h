@@ -333,4 +333,47 @@
 /* write-verify target (register set) of cell start + i = row * cols + col */
 #define RRAM_BUF_TARGETS                         4u
 
+/* UART-to-Wishbone bridge framing (hdl/spec/uart.py, docs/uart.md). */
+/* CRC-8 polynomial (not reflected, no final XOR) */
+#define RRAM_UART_CRC_POLY                       0x07u
+#define RRAM_UART_CRC_INIT                       0x00u  /* CRC-8 initial value */
+#define RRAM_UART_MAX_WORDS                      16u  /* most words in one READ or WRITE frame */
+#define RRAM_UART_IRQ_BIT                        7u  /* reply header: the chip's irq line */
+/* reply header: the words read follow the count */
+#define RRAM_UART_WORDS_BIT                      6u
+#define RRAM_UART_STATUS_MASK                    0x0Fu  /* reply header: the status */
+/* a break: the line low this many bit times */
+#define RRAM_UART_BREAK_BITS                     10u
+#define RRAM_UART_MIN_DIVISOR                    4u  /* fewest clock cycles per bit */
+/* shortest inter-byte timeout, in bit times */
+#define RRAM_UART_MIN_TIMEOUT_BITS               12u
+
+/*
+ * Op: The command byte. The codes are at least 4 bits apart, so one flipped bit never turns one
+ * command into another (it becomes BAD_CMD).
+ */
+#define RRAM_UART_OP_STATUS                      0x3Cu  /* the irq line; no bus access */
+#define RRAM_UART_OP_READ                        0x5Au  /* COUNT words from ADR, ADR + 4, ... */
+#define RRAM_UART_OP_WRITE                       0xA5u  /* COUNT words to ADR, ADR + 4, ... */
+
+/*
+ * Status: The reply's status (its low 4 bits). Only OK, BUS_ERR and BUS_TIMEOUT replies come
+ * from an executed frame; every other status means nothing reached the bus.
+ */
+#define RRAM_UART_STATUS_OK                      0u  /* executed, every word ACKed */
+/* a word ended with ERR (the chip's ERR_CAUSE says why); COUNT before it */
+#define RRAM_UART_STATUS_BUS_ERR                 1u
+/* a word got neither ACK nor ERR within the bus timeout (CYC dropped) */
+#define RRAM_UART_STATUS_BUS_TIMEOUT             2u
+#define RRAM_UART_STATUS_BAD_CRC                 3u  /* the CRC did not check */
+#define RRAM_UART_STATUS_BAD_CMD                 4u  /* the first byte is not an Op */
+#define RRAM_UART_STATUS_BAD_LENGTH              5u  /* COUNT is 0 */
+/* COUNT is more than MAX_WORDS (the bridge's buffer) */
+#define RRAM_UART_STATUS_OVERLONG                6u
+/* the frame stopped: the line was idle for the inter-byte timeout */
+#define RRAM_UART_STATUS_TIMEOUT                 7u
+#define RRAM_UART_STATUS_FRAMING                 8u  /* a byte's stop bit was low */
+/* the line was low for BREAK_BITS bit times or longer */
+#define RRAM_UART_STATUS_BREAK                   9u
+
 #endif /* RRAM_REGS_H */
