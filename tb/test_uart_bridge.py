@@ -219,7 +219,8 @@ async def _damaged(tb, rng, case):
         await link.send(frame[cut:])
         return Status.BREAK, region
     assert case == "framing error", case
-    await link.send_character(frame[cut], stop=0)
+    # bit 7 set: a low stop bit after 0x00 would be 10 bit times low, a break
+    await link.send_character(frame[cut] | 0x80, stop=0)
     await link.send(frame[cut + 1:])
     return Status.FRAMING, region
 
@@ -306,8 +307,12 @@ async def cocotb_bus_errors(dut):
     # bursts: inside the SRAM, and off its end (ERR at the first word past it)
     words = tb.cfg.host.asram_words
     for i in range(16):
-        n = rng.randint(1, MAX_WORDS)
-        off = rng.randint(words - n + 1, words - 1) if i % 3 == 0 else rng.randrange(words)
+        if i % 3 == 0:      # runs off the end of the SRAM
+            n = rng.randint(2, MAX_WORDS)
+            off = rng.randint(words - n + 1, words - 1)
+        else:
+            n = rng.randint(1, MAX_WORDS)
+            off = rng.randrange(words)
         addr = regs.ASRAM_BASE + 4 * off
         if rng.random() < 0.5:
             reply = await tb.lock.burst(Op.WRITE, addr, [rng.getrandbits(32) for _ in range(n)])
