@@ -71,10 +71,11 @@ formal: setup  ## SymbiYosys proofs of the write-verify engine (docs/formal.md):
 report-ispva: setup  ## Program 64 x 64 cells to Milo's 5 levels (M-ISPVA, window, IGVVA): build/reports/ispva.json + plots
 	$(RUN) python -m scripts.report_ispva
 
-bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles, golden-model images/s
+bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles, golden-model images/s, FPGA area and Fmax (reuses an up-to-date make synth report)
 	$(RUN) python -m scripts.bench_noc
 	$(RUN) python -m scripts.bench_tile
 	$(RUN) python -m scripts.bench_golden
+	$(RUN) python -m scripts.fpga --config fpga --mhz $(FPGA_MHZ) --bench
 
 SCALE_ARGS   ?=
 

@@ -32,8 +32,9 @@ __all__ = ["Ulx3sTop", "pll_params", "baud_divisor", "BOARD_CLOCK_MHZ", "DEFAULT
 BOARD_CLOCK_MHZ = 25
 #: Serial speed of the board top; the FT231X runs up to 3 Mbaud.
 DEFAULT_BAUD = 115_200
-#: Inter-byte timeout of the board's bridge, in bit times (docs/uart.md).
-BOARD_TIMEOUT_BITS = 64
+#: Inter-byte timeout of the board's bridge, in bit times (docs/uart.md): longer than the 1 ms
+#: gap between the FT231X's 62-byte USB packets (115 bit times at 115 200 baud).
+BOARD_TIMEOUT_BITS = 256
 
 # ECP5 PLL limits as Project Trellis's `ecppll` tool uses them (libtrellis/tools/ecppll.cpp):
 # VCO 400..800 MHz, phase detector input 3.125..400 MHz, output 3.125..400 MHz.

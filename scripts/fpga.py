@@ -17,6 +17,7 @@ LUT-RAM or flip-flops), the step times and the logs. ``docs/fpga.md`` explains t
 """
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -113,6 +114,16 @@ def _critical_path(pnr):
     }
 
 
+def source_digest(cfg, f_mhz, baud, seed):
+    """What the report depends on: the gateware sources, the pins, the configuration and the
+    flow settings (``--bench`` reuses a report whose digest matches)."""
+    h = hashlib.sha256()
+    for p in sorted((ROOT / "hdl").rglob("*.py")) + [LPF]:
+        h.update(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes())
+    h.update(cfg.to_json().encode() + f"{f_mhz} {baud} {seed}".encode())
+    return h.hexdigest()[:16]
+
+
 def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
     """Synthesize, place, route and pack the board top; returns the report (also written to
     ``out_dir/report.json``)."""
@@ -157,6 +168,7 @@ def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
     chip_clk = max(fmax.values(), key=lambda v: v["target_mhz"]) if fmax else None
     report = {
         "config": cfg.name,
+        "source_digest": source_digest(cfg, f_mhz, baud, seed),
         "device": DEVICE["name"],
         "board": "ULX3S (hdl/board.py, hdl/ulx3s.lpf)",
         "clock_mhz": f_mhz,
@@ -214,6 +226,10 @@ def main(argv=None):
     ap.add_argument("--baud", type=int, default=115_200)
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     ap.add_argument("--no-bitstream", action="store_true")
+    ap.add_argument("--bench", action="store_true",
+                    help="reuse build/<config>/synth/report.json if it is up to date (same "
+                         "gateware, pins, configuration and settings), else run the flow; "
+                         "then add its figures to build/reports/bench.json")
     args = ap.parse_args(argv)
     try:
         cfg = preset(args.config)
@@ -222,11 +238,20 @@ def main(argv=None):
     out = ROOT / "build" / cfg.name / "synth"
     print(f"FPGA flow: {cfg.name} on a ULX3S ({DEVICE['name']}) -> {out.relative_to(ROOT)}",
           flush=True)
-    try:
-        r = run_flow(cfg, out, f_mhz=args.mhz, baud=args.baud, seed=args.seed,
-                     bitstream=not args.no_bitstream)
-    except (ValueError, RuntimeError) as e:
-        sys.exit(f"error: {e}")
+    r = None
+    if args.bench and (out / "report.json").exists():
+        r = json.loads((out / "report.json").read_text())
+        if r.get("source_digest") == source_digest(cfg, args.mhz, args.baud, args.seed):
+            print(f"  reusing {(out / 'report.json').relative_to(ROOT)} (up to date)")
+        else:
+            print("  the report is out of date: running the flow (about 25 minutes for fpga)")
+            r = None
+    if r is None:
+        try:
+            r = run_flow(cfg, out, f_mhz=args.mhz, baud=args.baud, seed=args.seed,
+                         bitstream=not args.no_bitstream)
+        except (ValueError, RuntimeError) as e:
+            sys.exit(f"error: {e}")
     print(summary(r))
     merge_section("fpga", {k: r[k] for k in ("config", "device", "clock_mhz", "cells",
                                             "fmax_mhz", "critical_path", "memory_bits",

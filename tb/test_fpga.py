@@ -44,6 +44,68 @@ def test_memory_mapping_is_read_from_the_yosys_log():
                                    "board.c.big": "DP16KD"}
 
 
+def test_board_top_answers_on_its_serial_pins():
+    """The board top without its PLL, in Amaranth's simulator (a one-tile `tiny` chip, a
+    16-cycle bit): held in reset while FIRE1 is pressed; then a READ of the chip's ID on the
+    FTDI pins comes back OK with the ID, the receive and transmit LEDs light, the PLL-lock
+    LED is on and the heartbeat counts."""
+    from amaranth.sim import Simulator
+
+    from hdl.spec.host import HOST_ID
+    from hdl.spec.uart import Op, Status, decode_reply, encode_request
+
+    cfg = preset("tiny").replace(name="tiny-1tile", mesh_width=2, mesh_height=1)
+    d = 16
+    top = Ulx3sTop(cfg, _images(cfg), baud=BOARD_CLOCK_MHZ * 1_000_000 // d, pll=False)
+    assert top.divisor == d
+    seen = {}
+
+    async def bench(ctx):
+        ctx.set(top.ftdi_txd, 1)
+        ctx.set(top.reset_btn, 1)
+        await ctx.delay(20e-6 / BOARD_CLOCK_MHZ)        # 20 cycles (in reset: no ticks)
+        # In reset the LEDs' counters do not run.
+        assert ctx.get(top.led) & 0b1100 == 0
+        ctx.set(top.reset_btn, 0)
+        await ctx.delay(20e-6 / BOARD_CLOCK_MHZ)        # the reset synchronizer lets go
+        for byte in encode_request(Op.READ, addr=0, count=1):
+            for bit in [0] + [byte >> i & 1 for i in range(8)] + [1]:
+                ctx.set(top.ftdi_txd, bit)
+                await ctx.tick("sync").repeat(d)
+        seen["rx_led"] = ctx.get(top.led) >> 2 & 1
+        got = []
+        for _ in range(20_000):
+            if len(got) == 7:
+                break
+            await ctx.tick("sync")
+            if ctx.get(top.ftdi_rxd) == 0:
+                await ctx.tick("sync").repeat(d // 2 + d)
+                v = 0
+                for i in range(8):
+                    v |= ctx.get(top.ftdi_rxd) << i
+                    await ctx.tick("sync").repeat(d)
+                got.append(v)
+        seen["reply"] = bytes(got)
+        seen["led"] = ctx.get(top.led)
+
+    async def oscillator(ctx):             # the board's 25 MHz clock pin
+        while True:
+            for level in (1, 0):
+                ctx.set(top.clk_25mhz, level)
+                await ctx.delay(0.5e-6 / BOARD_CLOCK_MHZ)
+
+    sim = Simulator(top)
+    sim.add_process(oscillator)
+    sim.add_testbench(bench)
+    sim.run()
+    reply = decode_reply(seen["reply"])
+    assert reply.status == Status.OK and list(reply.words) == [HOST_ID], reply
+    assert seen["rx_led"] == 1
+    assert seen["led"] >> 3 & 1, "transmit LED"
+    assert seen["led"] >> 4 & 1, "PLL-lock LED (no PLL: always locked)"
+    assert seen["led"] >> 5 == 0
+
+
 @pytest.mark.fpga
 @pytest.mark.slow
 def test_small_chip_places_and_routes():
