@@ -25,6 +25,7 @@ from hdl.common import command_idle, layout, refusal, respond_state
 from hdl.spec.crossbar import (
     C2C_BELL,
     COMPLIANCE_BELL,
+    DEVICE_STAGES,
     GAIN_BELL,
     HRS_BELL,
     MVM_NOISE_PAIRS_PER_HASH,
@@ -70,9 +71,11 @@ def _clamp(v, lo, hi):
 
 
 class CellDevice(wiring.Component):
-    """The device model of one cell, combinational: what each operation does to its
-    conductance, given the cell's static hash (device-to-device parameters) and event hash
-    (cycle-to-cycle noise). The equations are ``docs/crossbar.md``'s; ``sim/crossbar.py``
+    """The device model of one cell: what each operation does to its conductance, given the
+    cell's static hash (device-to-device parameters) and event hash (cycle-to-cycle noise).
+    Pipelined: the outputs follow the inputs after
+    :data:`~hdl.spec.crossbar.DEVICE_STAGES` cycles (the inputs must hold still meanwhile).
+    The equations are ``docs/crossbar.md``'s; ``sim/crossbar.py``
     is their numpy twin.
 
     Attributes
@@ -109,57 +112,76 @@ class CellDevice(wiring.Component):
         m = Module()
         a, d = self._cfg.array, self._cfg.device
         s, h, g = self.static_hash, self.event_hash, self.g
+        assert DEVICE_STAGES == 2, "the stage boundaries below are written for 2 stages"
+
+        def reg(value, name):
+            # One pipeline register. The inputs hold still while the crossbar waits for the
+            # model (hdl.spec.crossbar.DEVICE_STAGES), so the registers need no enable.
+            r = Signal(value.shape(), name=name)
+            m.d.sync += r.eq(value)
+            return r
 
         def spread(hash_, lsb, scale):
             return (bell(hash_[lsb:lsb + 16]) * scale) >> 4
 
+        # -- stage 1: everything the hashes decide (device-to-device, cycle-to-cycle) ---------
         if d.stuck_rate_q14:
-            stuck = s[STUCK_CMP[0]:STUCK_CMP[0] + STUCK_CMP[1]] < d.stuck_rate_q14
+            stuck = reg(s[STUCK_CMP[0]:STUCK_CMP[0] + STUCK_CMP[1]] < d.stuck_rate_q14, "stuck")
         else:
             stuck = Const(0)  # no stuck cells: no comparator
-        gain_dev = spread(s, GAIN_BELL, d.gain_spread)
-        noise = spread(h, C2C_BELL, d.c2c_noise)
+        gain_dev = reg(spread(s, GAIN_BELL, d.gain_spread), "gain_dev")
+        noise = reg(spread(h, C2C_BELL, d.c2c_noise), "c2c_noise")
+        vth_set_dev = reg(spread(s, VTH_SET_BELL, d.vth_set_spread), "vth_set_dev")
+        vth_reset_dev = reg(spread(s, VTH_RESET_BELL, d.vth_reset_spread), "vth_reset_dev")
+        comp_dev = (reg(spread(h, COMPLIANCE_BELL, d.compliance_noise), "compliance_dev")
+                    if d.compliance_noise else None)
+        hrs_dev = reg(spread(h, HRS_BELL, d.hrs_noise), "hrs_dev") if d.hrs_noise else None
+        read_dev = reg(spread(h, READ_BELL, d.read_noise), "read_dev")
+        strength = self.strength
+        relax_dev = reg((bell(h[RELAX_BELL:RELAX_BELL + 16]) * strength) >> 4, "relax_dev")
 
+        # -- stage 2: overdrive x gain, the compliance and HRS limits, relax, read -----------
         # SET: overdrive above the (virgin-raised) threshold grows g toward the compliance.
-        vth_set = (d.vth_set + spread(s, VTH_SET_BELL, d.vth_set_spread)
-                   + Mux(self.formed, 0, d.forming_offset))
+        vth_set = d.vth_set + vth_set_dev + Mux(self.formed, 0, d.forming_offset)
         od_set = self.v_line - vth_set
         set_gain_raw = d.set_gain + gain_dev
         set_gain = Mux(set_gain_raw < 0, 0, set_gain_raw)
-        set_step = ((od_set * set_gain * self.width) >> 4) + noise
+        set_prod = reg(od_set * set_gain, "set_prod")
         vg_over = self.v_gate - d.compliance_vg0
         g_lim_raw = (Mux(vg_over < 0, 0, vg_over) * d.compliance_slope) >> 2
         g_lim = Mux(g_lim_raw > a.g_max, a.g_max, g_lim_raw)
-        if d.compliance_noise:
-            g_lim = _clamp(g_lim + spread(h, COMPLIANCE_BELL, d.compliance_noise), 0, a.g_max)
-        set_hi = Mux(g > g_lim, g, g_lim)
-        set_moves = (od_set > 0) & ~stuck
+        if comp_dev is not None:
+            g_lim = _clamp(g_lim + comp_dev, 0, a.g_max)
+        set_hi = reg(Mux(g > g_lim, g, g_lim), "set_hi")
+        set_moves = reg((od_set > 0) & ~stuck, "set_moves")
 
         # RESET: overdrive above the threshold moves g down toward the HRS floor.
-        vth_reset = d.vth_reset + spread(s, VTH_RESET_BELL, d.vth_reset_spread)
+        vth_reset = d.vth_reset + vth_reset_dev
         od_reset = self.v_line - vth_reset
         reset_gain_raw = d.reset_gain + gain_dev
         reset_gain = Mux(reset_gain_raw < 0, 0, reset_gain_raw)
-        reset_step = ((od_reset * reset_gain * self.width) >> 4) + noise
-        if d.hrs_noise:
-            floor = _clamp(d.g_hrs + spread(h, HRS_BELL, d.hrs_noise), 0, a.g_max)
-        else:
-            floor = Const(d.g_hrs)
-        reset_lo = Mux(g < floor, g, floor)
-        reset_moves = (od_reset > 0) & ~stuck
+        reset_prod = reg(od_reset * reset_gain, "reset_prod")
+        floor = _clamp(d.g_hrs + hrs_dev, 0, a.g_max) if hrs_dev is not None else Const(d.g_hrs)
+        reset_lo = reg(Mux(g < floor, g, floor), "reset_lo")
+        reset_moves = reg((od_reset > 0) & ~stuck, "reset_moves")
+        noise2 = reg(noise, "c2c_noise2")
 
         # RELAX: a spread and a drift toward 0, scaled by the strength.
-        strength = self.strength
-        relaxed = (g + ((bell(h[RELAX_BELL:RELAX_BELL + 16]) * strength) >> 4)
-                   - ((g * (d.relax_drift * strength)) >> 12))
+        relaxed = g + relax_dev - ((g * (d.relax_drift * strength)) >> 12)
+        relax_g = reg(Mux(stuck, g, _clamp(relaxed, 0, a.g_max)), "relax_g")
+        read_g = reg(_clamp(g + read_dev, 0, a.g_max), "read_g")
+        stuck2 = reg(stuck, "stuck2") if d.stuck_rate_q14 else stuck
 
+        # -- stage 3 (combinational): the steps, clamped --------------------------------------
+        set_step = ((set_prod * self.width) >> 4) + noise2
+        reset_step = ((reset_prod * self.width) >> 4) + noise2
         m.d.comb += [
-            self.stuck.eq(stuck),
+            self.stuck.eq(stuck2),
             self.set_moves.eq(set_moves),
             self.set_g.eq(Mux(set_moves, _clamp(g + set_step, g, set_hi), g)),
             self.reset_g.eq(Mux(reset_moves, _clamp(g - reset_step, reset_lo, g), g)),
-            self.read_g.eq(_clamp(g + spread(h, READ_BELL, d.read_noise), 0, a.g_max)),
-            self.relax_g.eq(Mux(stuck, g, _clamp(relaxed, 0, a.g_max))),
+            self.read_g.eq(read_g),
+            self.relax_g.eq(relax_g),
         ]
         return m
 
@@ -311,6 +333,7 @@ class Crossbar(wiring.Component):
         error = Signal()
         anneals = Signal(32)
         pulse_left = Signal(8)
+        device_wait = Signal(range(DEVICE_STAGES))
         last_cell = (cmd_q.row == rows - 1) & (cmd_q.col == cols - 1)
 
         # -- command check (combinational, on the incoming payload) --------------------------
@@ -391,6 +414,13 @@ class Crossbar(wiring.Component):
 
             with m.State("Hash"):
                 with m.If(hash_e.done):
+                    m.d.sync += device_wait.eq(DEVICE_STAGES - 1)
+                    m.next = "Device"
+
+            with m.State("Device"):
+                # The hashes hold their outputs; the device model's pipeline fills.
+                m.d.sync += device_wait.eq(device_wait - 1)
+                with m.If(device_wait == 0):
                     m.d.sync += pulse_left.eq(cmd_q.width)
                     with m.Switch(cmd_q.op):
                         with m.Case(CrossbarOp.SET):

@@ -131,6 +131,7 @@ def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
     from sim.images import chip_images
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    digest = source_digest(cfg, f_mhz, baud, seed)      # of the sources the flow starts from
     top = Ulx3sTop(cfg, chip_images(cfg), f_mhz=f_mhz, baud=baud)
     t0 = time.monotonic()
     (out_dir / "board.il").write_text(rtlil_for_yosys(top, "board"))
@@ -168,7 +169,7 @@ def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
     chip_clk = max(fmax.values(), key=lambda v: v["target_mhz"]) if fmax else None
     report = {
         "config": cfg.name,
-        "source_digest": source_digest(cfg, f_mhz, baud, seed),
+        "source_digest": digest,
         "device": DEVICE["name"],
         "board": "ULX3S (hdl/board.py, hdl/ulx3s.lpf)",
         "clock_mhz": f_mhz,

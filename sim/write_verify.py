@@ -352,7 +352,7 @@ class WriteVerifyModel:
             self.xb.set_pulse(rows, cols, v_line, v_gate, width)
         else:
             self.xb.reset_pulse(rows, cols, v_line, v_gate, width)
-        cycles += 4 + self.cfg.hash_cycles + width + CMD_OVERHEAD
+        cycles += xbar_latency(self.cfg, op, width) + CMD_OVERHEAD   # works on arrays
         for i, vl, vg, wd in zip(idx, v_line, v_gate, width, strict=True):
             log.pulses.append((int(i), int(op), int(vl), int(vg), int(wd)))
 
@@ -437,7 +437,7 @@ class WriteVerifyModel:
                     else:
                         vl, vg, wd = reset_v[sel], S[sel, F.RESET_GATE], S[sel, F.WIDTH_START]
                         self.xb.reset_pulse(rows[sel], cols[sel], vl, vg, wd)
-                    cycles[sel] += 4 + cfg.hash_cycles + wd + CMD_OVERHEAD
+                    cycles[sel] += xbar_latency(cfg, op, wd) + CMD_OVERHEAD
                     for j, a1, b1, c1 in zip(sel, vl, vg, wd, strict=True):
                         seq[j].append((int(idx[j]), int(op), int(a1), int(b1), int(c1)))
                 ramp_pulses[p] += 1

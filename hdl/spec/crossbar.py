@@ -8,6 +8,7 @@ import enum
 
 __all__ = [
     "CrossbarOp",
+    "DEVICE_STAGES",
     "PURPOSE_STATIC",
     "PURPOSE_EVENT",
     "PURPOSE_RELAX",
@@ -137,25 +138,33 @@ def mvm_row_groups(cfg):
     return -(-a.rows // a.read_rows)
 
 
+#: Register stages of the cell's device model (``hdl.crossbar.CellDevice``) after its hashes:
+#: the hash-derived spreads, then the overdrive-times-gain products, then the step and the
+#: clamps. Unpipelined, the model was a 47 ns path with three multipliers in series on an
+#: ECP5 (21 MHz, ``docs/fpga.md``); every command that uses the model waits for them.
+DEVICE_STAGES = 2
+
+
 def latency(cfg, op, width=1, error=False):
     """Cycles from the cycle a command is accepted to the cycle its response is first valid.
 
-    ``N = cfg.hash_cycles``. A refused command answers after 1 cycle.
+    ``N = cfg.hash_cycles``, ``D =`` :data:`DEVICE_STAGES`. A refused command answers after
+    1 cycle.
 
     ========================  =================================
     command                   cycles
     ========================  =================================
-    SET, RESET                ``4 + N + width``
-    READ with read noise      ``4 + N``
+    SET, RESET                ``4 + N + D + width``
+    READ with read noise      ``4 + N + D``
     READ without read noise   ``3``
-    LOAD                      ``4 + N``
+    LOAD                      ``4 + N + D``
     PEEK                      ``3``
     MVM                       ``ceil(rows / read_rows) + 3``
     MVM with MVM read noise   ``max(ceil(rows / read_rows) + 3, N + 1)``
-    RELAX                     ``rows * cols * (N + 3) + 1``
+    RELAX                     ``rows * cols * (N + D + 3) + 1``
     ========================  =================================
     """
-    n = cfg.hash_cycles
+    n = cfg.hash_cycles + DEVICE_STAGES        # the hashes, then the device model
     a = cfg.array
     if error:
         return 1
@@ -173,7 +182,7 @@ def latency(cfg, op, width=1, error=False):
         # scale by v_read_mvm; the response is valid the cycle after. The read-noise hashes
         # start at the accept; the scale waits for them (N cycles) if the rows are faster.
         rows = mvm_row_groups(cfg) + 3
-        return max(rows, n + 1) if cfg.device.mvm_read_noise else rows
+        return max(rows, cfg.hash_cycles + 1) if cfg.device.mvm_read_noise else rows
     if op == CrossbarOp.RELAX:
         return a.rows * a.cols * (n + 3) + 1
     raise AssertionError(op)
