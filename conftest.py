@@ -8,6 +8,6 @@ def pytest_addoption(parser):
     group.addoption("--crossbar-pulses", type=int, default=2000, dest="crossbar_pulses",
                     help="random commands of tb/test_crossbar.py::cocotb_random_pulses "
                          "(default 2000)")
-    group.addoption("--noc-saturation-cycles", type=int, default=20000,
+    group.addoption("--noc-saturation-cycles", type=int, default=10000,
                     dest="noc_saturation_cycles",
-                    help="cycles of tb/test_noc.py::cocotb_saturation (default 20000)")
+                    help="cycles of tb/test_noc.py::cocotb_saturation (default 10000)")

@@ -215,8 +215,9 @@ async def cocotb_bad_packets(dut):
 
 @cocotb.test()
 async def cocotb_saturation(dut):
-    """Every node injects uniform random traffic as fast as it can for 20 000 cycles, sinks
-    stall now and then: no deadlock, no loss, every cycle as the golden model says."""
+    """Every node injects uniform random traffic as fast as it can for 10 000 cycles
+    (``--noc-saturation-cycles``), sinks stall now and then: no deadlock, no loss, every
+    cycle as the golden model says."""
     tb = NocTB(dut)
     await tb.reset()
     cycles = test_param("noc_saturation_cycles")
