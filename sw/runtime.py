@@ -317,3 +317,25 @@ class Runtime:
         """Every used tile's counters."""
         return {t.node: await self.drv.counters(t.node) for t in self.c.tiles()}
 
+
+#: The tile counters a network run reports (``Runtime.counters``).
+RUN_COUNTERS = ("mvms", "conversions", "clips", "errors", "busy")
+
+
+def network_program(compiled, x_codes):
+    """A driver program that opens the chip, loads and configures ``compiled`` (back door)
+    and runs ``x_codes`` through it: returns the logits, the clipped conversions, every used
+    tile's :data:`RUN_COUNTERS`, whether the runtime pipelined the images and its window.
+    The same program runs on the golden model and on the RTL, so the two results must be
+    equal (``tb/test_chip_network.py``, ``tb/bench_scale.py``)."""
+    async def program(drv):
+        await drv.open()
+        rt = Runtime(drv, compiled)
+        await rt.load()
+        await rt.configure()
+        logits, clips = await rt.infer(x_codes)
+        counters = await rt.counters()
+        return {"logits": logits.tolist(), "clips": clips.tolist(),
+                "counters": {n: {k: c[k] for k in RUN_COUNTERS} for n, c in counters.items()},
+                "pipelined": rt.pipelined, "window": rt.window()}
+    return program

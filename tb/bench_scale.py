@@ -25,11 +25,11 @@ from cocotb.utils import get_sim_time
 from hdl.spec.tile import TileField
 from sw.compiler import compile_network, ideal_forward
 from sw.network import random_network
-from sw.runtime import Runtime
+from sw.runtime import RUN_COUNTERS, network_program
 from tb.harness import test_param
 from tb.test_host import ChipTB, run_sync
 
-COUNTERS = ("busy", "mvms", "conversions", "clips", "errors")
+COUNTERS = RUN_COUNTERS
 
 
 def spread_nodes(cfg):
@@ -112,17 +112,7 @@ async def scale_inference(dut):
     spread(compiled, nodes)
     x = rng.integers(0, 1 << cfg.input_bits, (test_param("images", 2), sizes[0]))
 
-    async def program(drv):
-        await drv.open()
-        rt = Runtime(drv, compiled)
-        await rt.load()
-        await rt.configure()
-        logits, clips = await rt.infer(x)
-        counters = await rt.counters()
-        return {"logits": logits.tolist(), "clips": clips.tolist(),
-                "counters": {n: {k: c[k] for k in COUNTERS} for n, c in counters.items()}}
-
-    got, want, cycles, wall = await _timed(tb, program)
+    got, want, cycles, wall = await _timed(tb, network_program(compiled, x))
     ideal = ideal_forward(compiled, x)[-1].tolist()
     equal = got == want
     dut._log.info("inference on tiles %s: %s, ideal %s; %d cycles, %.1f s wall", nodes,

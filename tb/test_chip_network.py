@@ -25,12 +25,10 @@ from hdl.spec.host import TileCsr
 from hdl.spec.tile import TileField
 from sw.compiler import compile_network, ideal_forward
 from sw.network import random_network
-from sw.runtime import Runtime
+from sw.runtime import network_program
 from tb.configs import config as config_named
 from tb.harness import run_cocotb, simulators
 from tb.test_host import ChipTB, run_sync
-
-COUNTERS = ("mvms", "conversions", "clips", "errors", "busy")
 
 
 def _compiled(cfg, rng, sizes):
@@ -38,27 +36,13 @@ def _compiled(cfg, rng, sizes):
     return compile_network(net, cfg, rng.uniform(0, 1, (256, sizes[0])))
 
 
-def _program(compiled, x_codes):
-    async def program(drv):
-        await drv.open()
-        rt = Runtime(drv, compiled)
-        await rt.load()
-        await rt.configure()
-        logits, clips = await rt.infer(x_codes)
-        counters = await rt.counters()
-        return {"logits": logits.tolist(), "clips": clips.tolist(),
-                "counters": {n: {k: c[k] for k in COUNTERS} for n, c in counters.items()},
-                "pipelined": rt.pipelined, "window": rt.window()}
-    return program
-
-
 async def _run(tb, compiled, x_codes):
     """The program on the RTL (timed) and on the model; both must agree, and agree with the
     compiler's arithmetic on the same conductances."""
     t0 = get_sim_time("ns")
-    got = await _program(compiled, x_codes)(tb.drv)
+    got = await network_program(compiled, x_codes)(tb.drv)
     cycles = round((get_sim_time("ns") - t0) / tb.PERIOD_NS)
-    want = run_sync(_program(compiled, x_codes)(tb.mdrv))
+    want = run_sync(network_program(compiled, x_codes)(tb.mdrv))
     assert got == want, f"RTL\n{got}\n!= golden model\n{want}"
     ideal = ideal_forward(compiled, x_codes)[-1]
     assert np.array_equal(np.array(got["logits"]), ideal), "the chip differs from the compiler"
@@ -140,6 +124,6 @@ def test_network_on_model_only():
     x = rng.integers(0, 1 << cfg.input_bits, (40, 16))
     from sim.driver import Driver, ModelBackend
 
-    got = run_sync(_program(c, x)(Driver(ModelBackend(cfg), cfg)))
+    got = run_sync(network_program(c, x)(Driver(ModelBackend(cfg), cfg)))
     assert got["pipelined"]
     assert np.array_equal(np.array(got["logits"]), ideal_forward(c, x)[-1])
