@@ -15,7 +15,7 @@ STAMP        := $(VENV)/.installed
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
-	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth, fpga), FPGA_MHZ=50 (board clock),"
+	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth, fpga), FPGA_MHZ=25 (board clock),"
 	@echo "             SIM=icarus|verilator,"
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers),"
 	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help)"
@@ -54,7 +54,7 @@ lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the 
 	$(RUN) python -m scripts.lint --config $(CONFIG)
 	$(RUN) ruff check hdl sim tb scripts sw conftest.py
 
-FPGA_MHZ     ?= 50
+FPGA_MHZ     ?= 25
 
 synth: setup  ## Yosys synth_ecp5 of every block, then the whole chip placed and routed on a ULX3S (ECP5-85F): build/CONFIG/synth/report.json
 	$(RUN) python -m scripts.synth --config $(CONFIG) --mhz $(FPGA_MHZ)

@@ -124,7 +124,7 @@ def source_digest(cfg, f_mhz, baud, seed):
     return h.hexdigest()[:16]
 
 
-def run_flow(cfg, out_dir, *, f_mhz=50, baud=115_200, seed=1, bitstream=True):
+def run_flow(cfg, out_dir, *, f_mhz=25, baud=115_200, seed=1, bitstream=True):
     """Synthesize, place, route and pack the board top; returns the report (also written to
     ``out_dir/report.json``)."""
     from hdl.board import Ulx3sTop
@@ -233,7 +233,8 @@ def summary(r):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="fpga")
-    ap.add_argument("--mhz", type=int, default=50, help="chip clock: the PLL's output (MHz)")
+    ap.add_argument("--mhz", type=int, default=25,
+                    help="chip clock (MHz): 25 is the oscillator, anything else the PLL's output")
     ap.add_argument("--baud", type=int, default=115_200)
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     ap.add_argument("--no-bitstream", action="store_true")

@@ -137,7 +137,7 @@ def main(argv=None):
     ap.add_argument("--no-board", action="store_true",
                     help="skip the whole chip on its board top (scripts/fpga.py: synthesis, "
                          "place-and-route, Fmax, bitstream)")
-    ap.add_argument("--mhz", type=int, default=50, help="board flow: chip clock (MHz)")
+    ap.add_argument("--mhz", type=int, default=25, help="board flow: chip clock (MHz)")
     args = ap.parse_args(argv)
     try:
         cfg = preset(args.config)

@@ -57,7 +57,7 @@ async def cocotb_pipeline(dut):
     c = _compiled(tb.cfg, rng, [16, 8, 4])
     (a,), (b,) = c.layers[0].tiles, c.layers[1].tiles
     assert a[0].desc[TileField.DEST] == b[0].node and b[0].expect == 8
-    n = 12
+    n = 8
     x = rng.integers(0, 1 << tb.cfg.input_bits, (n, 16))
     got, cycles = await _run(tb, c, x)
     assert got["pipelined"] and got["window"] >= 2, got

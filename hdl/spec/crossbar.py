@@ -156,7 +156,7 @@ def latency(cfg, op, width=1, error=False):
     ========================  =================================
     SET, RESET                ``4 + N + D + width``
     READ with read noise      ``4 + N + D``
-    READ without read noise   ``3``
+    READ without read noise   ``4``
     LOAD                      ``4 + N + D``
     PEEK                      ``3``
     MVM                       ``ceil(rows / read_rows) + 3``
@@ -172,7 +172,7 @@ def latency(cfg, op, width=1, error=False):
     if op in (CrossbarOp.SET, CrossbarOp.RESET):
         return 4 + n + width
     if op == CrossbarOp.READ:
-        return 4 + n if cfg.device.read_noise else 3
+        return 4 + n if cfg.device.read_noise else 4
     if op == CrossbarOp.LOAD:
         return 4 + n
     if op == CrossbarOp.PEEK:
