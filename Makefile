@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 test: setup  ## Run the regression, both simulators unless SIM is set (no `slow` tests)
-	$(RUN) pytest -n $(JOBS) -m "not slow" --durations=15 $(PYTEST_ARGS)
+	$(RUN) pytest -n $(JOBS) --dist worksteal -m "not slow" --durations=15 $(PYTEST_ARGS)
 
 test-all: setup  ## Run every test, `slow` ones included (whole-chip synthesis, sweeps)
 	$(RUN) pytest -n $(JOBS) --durations=25 $(PYTEST_ARGS)
