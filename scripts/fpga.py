@@ -28,7 +28,7 @@ from pathlib import Path
 
 from hdl.spec.config import ConfigError, preset
 from scripts.bench_report import merge_section
-from scripts.synth import rtlil_for_yosys
+from scripts.synth import CELL_GROUPS, rtlil_for_yosys
 
 ROOT = Path(__file__).resolve().parent.parent
 LPF = ROOT / "hdl" / "ulx3s.lpf"
@@ -42,14 +42,6 @@ DEVICE = {"name": "LFE5U-85F-6BG381C", "nextpnr": ["--85k", "--package", "CABGA3
 #: slice pair: 10 455), 156 18 x 18 multipliers.
 CAPACITY = {"luts": 83_640, "ffs": 83_640, "carry": 41_820, "bram": 208, "lutram": 10_455,
             "dsp": 156}
-CELL_GROUPS = {
-    "luts": ("LUT4",),
-    "carry": ("CCU2C",),
-    "ffs": ("TRELLIS_FF",),
-    "bram": ("DP16KD", "PDPW16KD"),
-    "lutram": ("TRELLIS_DPR16X4",),
-    "dsp": ("MULT18X18D", "ALU54B"),
-}
 #: Targets of the prototype (issue 12): LUT share, Fmax, memories above this size in RAM.
 TARGETS = {"lut_share_max": 0.70, "fmax_mhz_min": 50.0, "fmax_mhz_aim": 100.0,
            "ff_memory_bits_max": 64}
