@@ -28,7 +28,7 @@ from pathlib import Path
 
 from hdl.spec.config import ConfigError, preset
 from scripts.bench_report import merge_section
-from scripts.synth import CELL_GROUPS, rtlil_for_yosys
+from scripts.synth import CELL_GROUPS, declared_memories, rtlil_for_yosys
 
 ROOT = Path(__file__).resolve().parent.parent
 LPF = ROOT / "hdl" / "ulx3s.lpf"
@@ -55,23 +55,6 @@ def _run(cmd, cwd, log_name, what):
         raise RuntimeError(f"{what} failed with exit code {res.returncode} "
                            f"(see {cwd / log_name}):\n{res.stderr[-3000:]}")
     return seconds
-
-
-def declared_memories(top, top_name):
-    """Every memory in an elaborated design: Yosys name (``top.path.name``) -> bits."""
-    from amaranth.hdl import Fragment, Shape
-    from amaranth.hdl._mem import MemoryInstance
-
-    mems = {}
-    stack = [(Fragment.get(top, None), ())]
-    while stack:
-        f, path = stack.pop()
-        if isinstance(f, MemoryInstance):
-            mems[".".join((top_name,) + path)] = f._data.depth * Shape.cast(f._data.shape).width
-        for i, (sub, name, _src) in enumerate(f.subfragments):
-            # Amaranth names an anonymous submodule U$<index>
-            stack.append((sub, path + (name if isinstance(name, str) else f"U${i}",)))
-    return mems
 
 
 def memory_mapping(yosys_log):

@@ -62,19 +62,26 @@ def rtlil_for_yosys(top, name):
     return _FIELD_INDEX.sub(r"\1.\2", rtlil.convert(top, name=name))
 
 
-def memory_bits(top):
-    """Bits of every memory inside an elaborated block (Amaranth ``MemoryInstance``s)."""
+def declared_memories(top, top_name):
+    """Every memory in an elaborated design: Yosys name (``top.path.name``) -> bits."""
     from amaranth.hdl import Fragment, Shape
     from amaranth.hdl._mem import MemoryInstance
 
-    total = 0
-    stack = [Fragment.get(top, None)]
+    mems = {}
+    stack = [(Fragment.get(top, None), ())]
     while stack:
-        f = stack.pop()
+        f, path = stack.pop()
         if isinstance(f, MemoryInstance):
-            total += f._data.depth * Shape.cast(f._data.shape).width
-        stack.extend(sub for sub, _name, _src in f.subfragments)
-    return total
+            mems[".".join((top_name,) + path)] = f._data.depth * Shape.cast(f._data.shape).width
+        for i, (sub, name, _src) in enumerate(f.subfragments):
+            # Amaranth names an anonymous submodule U$<index>
+            stack.append((sub, path + (name if isinstance(name, str) else f"U${i}",)))
+    return mems
+
+
+def memory_bits(top):
+    """Bits of every memory inside an elaborated block (Amaranth ``MemoryInstance``s)."""
+    return sum(declared_memories(top, "top").values())
 
 
 def synthesize(name, cfg, out_dir):
