@@ -112,7 +112,7 @@ class CellDevice(wiring.Component):
         m = Module()
         a, d = self._cfg.array, self._cfg.device
         s, h, g = self.static_hash, self.event_hash, self.g
-        assert DEVICE_STAGES == 2, "the stage boundaries below are written for 2 stages"
+        assert DEVICE_STAGES == 3, "the stage boundaries below are written for 3 stages"
 
         def reg(value, name):
             # One pipeline register. The inputs hold still while the crossbar waits for the
@@ -175,16 +175,24 @@ class CellDevice(wiring.Component):
         read_g = reg(_clamp(g + read_dev, 0, a.g_max), "read_g")
         stuck2 = reg(stuck, "stuck2") if d.stuck_rate_q14 else stuck
 
-        # -- stage 3 (combinational): the steps, clamped --------------------------------------
-        set_step = ((set_prod * self.width) >> 4) + noise2
-        reset_step = ((reset_prod * self.width) >> 4) + noise2
+        # -- stage 3: the steps (pulse width x product, plus the cycle-to-cycle noise) ------
+        # With the clamps after them in one cycle, they were the one-tile chip's critical
+        # path (27.5 ns, docs/fpga.md).
+        set_step = reg(((set_prod * self.width) >> 4) + noise2, "set_step")
+        reset_step = reg(((reset_prod * self.width) >> 4) + noise2, "reset_step")
+        set_hi3, reset_lo3 = reg(set_hi, "set_hi3"), reg(reset_lo, "reset_lo3")
+        set_moves3, reset_moves3 = reg(set_moves, "set_moves3"), reg(reset_moves, "reset_moves3")
+        read_g3, relax_g3 = reg(read_g, "read_g3"), reg(relax_g, "relax_g3")
+        stuck3 = reg(stuck2, "stuck3") if d.stuck_rate_q14 else stuck
+
+        # -- outputs (combinational): the steps applied to g, clamped -------------------------
         m.d.comb += [
-            self.stuck.eq(stuck2),
-            self.set_moves.eq(set_moves),
-            self.set_g.eq(Mux(set_moves, _clamp(g + set_step, g, set_hi), g)),
-            self.reset_g.eq(Mux(reset_moves, _clamp(g - reset_step, reset_lo, g), g)),
-            self.read_g.eq(read_g),
-            self.relax_g.eq(relax_g),
+            self.stuck.eq(stuck3),
+            self.set_moves.eq(set_moves3),
+            self.set_g.eq(Mux(set_moves3, _clamp(g + set_step, g, set_hi3), g)),
+            self.reset_g.eq(Mux(reset_moves3, _clamp(g - reset_step, reset_lo3, g), g)),
+            self.read_g.eq(read_g3),
+            self.relax_g.eq(relax_g3),
         ]
         return m
 

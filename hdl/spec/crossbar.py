@@ -139,10 +139,11 @@ def mvm_row_groups(cfg):
 
 
 #: Register stages of the cell's device model (``hdl.crossbar.CellDevice``) after its hashes:
-#: the hash-derived spreads, then the overdrive-times-gain products, then the step and the
-#: clamps. Unpipelined, the model was a 47 ns path with three multipliers in series on an
-#: ECP5 (21 MHz, ``docs/fpga.md``); every command that uses the model waits for them.
-DEVICE_STAGES = 2
+#: the hash-derived spreads, then the overdrive-times-gain products, then the steps (pulse
+#: width x product), with the clamps after the last register. Unpipelined, the model was a
+#: 47 ns path with three multipliers in series on an ECP5 (21 MHz, ``docs/fpga.md``); every
+#: command that uses the model waits for them.
+DEVICE_STAGES = 3
 
 
 def latency(cfg, op, width=1, error=False):
