@@ -571,14 +571,17 @@ PRESETS = {
         adc_bits=8,
         adc_count=8,
     ),
-    # Fits an ECP5-85F: as default, with half the ADCs and a serial MVM read (one row per
-    # cycle from a row-wide block RAM).
+    # Fits an ECP5-85F: as default, with half the ADCs, a serial MVM read (one row per
+    # cycle from a row-wide block RAM) and two cell-hash rounds per cycle instead of four
+    # (four 32-bit ARX rounds in series are a long carry path; two save ~540 LUT sites per
+    # tile, docs/fpga.md; a hash takes 6 cycles instead of 3).
     "fpga": ChipConfig(
         name="fpga",
         array=ArrayGeometry(rows=64, cols=64),
         input_bits=8,
         adc_bits=8,
         adc_count=4,
+        hash_rounds_per_cycle=2,
     ),
     # NeuRRAM's scale (Wan et al., Nature 2022): 48 tiles of 256 x 256 cells (3.1 M) on a
     # 7 x 7 mesh with the host at node 0; all 256 rows read at once, 8-bit inputs, eight
