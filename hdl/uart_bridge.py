@@ -282,6 +282,9 @@ class UartBridge(wiring.Component):
         addr = Signal(ADDR_BITS)
         sel = Signal(4)
         index = Signal(range(MAX_WORDS + 1))   # the word being received / accessed / sent
+        # The bus address of word `index`, kept in a register: `addr + 4 * index` computed
+        # in front of the chip's bus decode was on the fpga chip's critical paths.
+        bus_adr = Signal(ADDR_BITS)
         lane = Signal(2)                       # the byte of that word
         word = Signal(24)                      # a word's first three bytes, received
         done = Signal(range(MAX_WORDS + 1))    # words moved on the bus
@@ -297,7 +300,7 @@ class UartBridge(wiring.Component):
 
         m.d.comb += [
             rd.addr.eq(index),
-            bus.wb_adr.eq(addr + (index << 2)),
+            bus.wb_adr.eq(bus_adr),
             bus.wb_sel.eq(sel),
             bus.wb_we.eq(is_write),
             bus.wb_dat_w.eq(rd.data),
@@ -374,7 +377,7 @@ class UartBridge(wiring.Component):
 
             with m.State("CRC"):
                 def on_crc():
-                    m.d.sync += index.eq(0)
+                    m.d.sync += [index.eq(0), bus_adr.eq(addr)]
                     with m.If(rx_crc != 0):
                         reject(Status.BAD_CRC)
                     with m.Elif(is_read | is_write):
@@ -403,7 +406,8 @@ class UartBridge(wiring.Component):
                 with m.If(bus.wb_ack):
                     m.d.comb += [wr.addr.eq(index), wr.data.eq(bus.wb_dat_r),
                                  wr.en.eq(is_read)]
-                    m.d.sync += [index.eq(index + 1), done.eq(index + 1)]
+                    m.d.sync += [index.eq(index + 1), done.eq(index + 1),
+                                 bus_adr.eq(bus_adr + 4)]
                     with m.If(index + 1 == count):
                         m.d.sync += status.eq(Status.OK)
                         m.next = "Reply"
