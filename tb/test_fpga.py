@@ -13,6 +13,7 @@ import pytest
 from hdl.board import BOARD_CLOCK_MHZ, Ulx3sTop, baud_divisor, pll_params
 from hdl.spec.config import preset
 from scripts.fpga import ROOT, declared_memories, memory_mapping, run_flow
+from scripts.path_classes import path_classes
 
 
 @pytest.mark.parametrize("f_out", [40, 50, 60, 75, 100, 125])
@@ -106,6 +107,46 @@ def test_board_top_answers_on_its_serial_pins():
     assert seen["led"] >> 5 == 0
 
 
+def _cell(kind, conns, outputs):
+    return {"type": kind, "connections": conns,
+            "port_directions": {p: "output" if p in outputs else "input" for p in conns}}
+
+
+def test_path_classes_rank_register_groups():
+    """Two tiles' copies of a 3-LUT path fold into one group (`tileN`) ranked above a
+    1-LUT path; a carry chain costs little per cell; the start register is named."""
+    cells = {}
+    for t in (1, 2):        # tile<t>.a -> 3 LUTs -> tile<t>.b
+        cells[f"chip.tile{t}.a_TRELLIS_FF_Q"] = _cell("TRELLIS_FF", {"DI": [1], "Q": [10 * t]},
+                                                      {"Q"})
+        for k in range(3):
+            cells[f"l{t}{k}"] = _cell("LUT4", {"A": [10 * t + k], "Z": [10 * t + k + 1]}, {"Z"})
+        cells[f"chip.tile{t}.b_TRELLIS_FF_Q"] = _cell("TRELLIS_FF", {"DI": [10 * t + 3],
+                                                                     "Q": [2]}, {"Q"})
+    cells["l_short"] = _cell("LUT4", {"A": [2], "Z": [50]}, {"Z"})
+    cells["chip.c_TRELLIS_FF_Q"] = _cell("TRELLIS_FF", {"DI": [50], "Q": [3]}, {"Q"})
+    # An 8-cell carry chain from chip.c into chip.d.
+    prev = None
+    for k in range(8):
+        conns = {"A0": [3], "COUT": [60 + k], "S0": [70 + k]}
+        if prev is not None:
+            conns["CIN"] = [prev]
+        cells[f"cc{k}"] = _cell("CCU2C", conns, {"COUT", "S0"})
+        prev = 60 + k
+    cells["chip.d_TRELLIS_FF_Q"] = _cell("TRELLIS_FF", {"DI": [77], "Q": [4]}, {"Q"})
+    netlist = {"modules": {"board": {"cells": cells, "netnames": {}}}}
+    classes = path_classes(netlist, "board", 10)
+    by_end = {c["end"]: c for c in classes}
+    assert [c["end"] for c in classes][0] == "chip.tileN.b", classes
+    assert [c["end"] for c in classes].count("chip.tileN.b") == 1, "tiles folded"
+    assert by_end["chip.tileN.b"]["start"] == "chip.tileN.a"
+    assert by_end["chip.tileN.b"]["levels"] == 3          # LUTs
+    long, short = by_end["chip.tileN.b"]["estimated_ns"], by_end["chip.c"]["estimated_ns"]
+    assert long > short
+    # Carry: one entry plus 7 cells along the chain, less than two LUT levels.
+    assert by_end["chip.d"]["estimated_ns"] < short + 2 * 1.35
+
+
 @pytest.mark.fpga
 @pytest.mark.slow
 def test_small_chip_places_and_routes():
@@ -129,6 +170,7 @@ def test_small_chip_places_and_routes():
     assert not r["memory_bits"]["over_64_bits_in_flip_flops"], r["memories"]
     assert r["targets_met"]["memories_in_ram"]
     assert r["placed"]["DP16KD"]["used"] == r["cells"]["bram"]["used"]
+    assert r["path_classes"] and r["path_classes"][0]["estimated_ns"] > 0
 
 
 def _images(cfg):
