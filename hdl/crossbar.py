@@ -299,25 +299,33 @@ class Crossbar(wiring.Component):
         return self._tile
 
     def _memories(self, m):
-        """The conductance memory (a row group per word, so an MVM reads ``read_rows`` rows
-        per cycle; a cell is written through a ``g_bits``-granular enable) and the per-cell
-        event memory (event counter and "formed" flag). Returns their read and write ports."""
+        """The conductance memories, one per row lane (memory ``k`` holds rows ``k``,
+        ``read_rows + k``, ...: word ``i`` is row ``i * read_rows + k``, so an MVM reads one
+        row group, ``read_rows`` rows, per cycle from all lanes at once; a cell is written
+        through a ``g_bits``-granular enable), and the per-cell event memory (event counter
+        and "formed" flag). Returns the lanes' read and write ports (lists) and the event
+        memory's.
+
+        One memory per lane rather than one word per row group: a group's word would be
+        ``read_rows * cols * g_bits`` bits, over Amaranth's 65 535-bit limit on a value for
+        ``neurram``'s 256 x 256 cells read at once (524 288 bits)."""
         a, d = self._cfg.array, self._cfg.device
         rows, cols, gb, eb = a.rows, a.cols, a.g_bits, a.event_bits
         lanes, groups = a.read_rows, mvm_row_groups(self._cfg)
-        # Word i holds rows i * lanes .. i * lanes + lanes - 1, row-major; the rows past the
-        # array in a short last group stay 0 (no command addresses them).
-        cells = [int(g) for row in self._conductance for g in row]
-        g_init = [sum(g << (k * gb) for k, g in enumerate(cells[i * lanes * cols:
-                                                                  (i + 1) * lanes * cols]))
-                  for i in range(groups)]
+        g_rd, g_wr = [], []
+        for k in range(lanes):
+            # The rows past the array in a short last group stay 0 (no command addresses
+            # them).
+            init = [sum(int(g) << (c * gb) for c, g in enumerate(self._conductance[r]))
+                    if r < rows else 0 for r in range(k, groups * lanes, lanes)]
+            m.submodules[f"g_mem{k}"] = mem = Memory(
+                shape=unsigned(cols * gb), depth=groups, init=init)
+            g_rd.append(mem.read_port())
+            g_wr.append(mem.write_port(granularity=gb))
         formed0 = int(d.forming_offset == 0)
-        m.submodules.g_mem = g_mem = Memory(
-            shape=unsigned(lanes * cols * gb), depth=groups, init=g_init)
         m.submodules.event_mem = event_mem = Memory(
             shape=unsigned(eb + 1), depth=rows * cols, init=[formed0 << eb] * (rows * cols))
-        return (g_mem.read_port(), g_mem.write_port(granularity=gb),
-                event_mem.read_port(), event_mem.write_port())
+        return g_rd, g_wr, event_mem.read_port(), event_mem.write_port()
 
     def elaborate(self, platform):
         m = Module()
@@ -354,13 +362,14 @@ class Crossbar(wiring.Component):
         # -- memory addressing ---------------------------------------------------------------
         cell_index = cmd_q.row * cols + cmd_q.col
         group, lane = _row_place(a, cmd_q.row)
-        row_word = g_rd.data.word_select(lane, cols * gb)   # the addressed cell's row
+        # The addressed cell's row.
+        row_word = Array(r.data for r in g_rd)[lane] if a.read_rows > 1 else g_rd[0].data
         col_enable = (Const(1, cols) << cmd_q.col)[:cols]
         m.d.comb += [
-            g_rd.addr.eq(group),
+            *(r.addr.eq(group) for r in g_rd),
             ev_rd.addr.eq(cell_index),
-            g_wr.addr.eq(group),
-            g_wr.data.eq(g_new.replicate(a.read_rows * cols)),
+            *(w.addr.eq(group) for w in g_wr),
+            *(w.data.eq(g_new.replicate(cols)) for w in g_wr),
             ev_wr.addr.eq(cell_index),
             ev_wr.data.eq(Cat((event + 1)[:eb], formed_new)),
         ]
@@ -464,8 +473,8 @@ class Crossbar(wiring.Component):
                     m.next = "Write"
 
             with m.State("Write"):
-                m.d.comb += g_wr.en.eq(Cat(Mux(lane == k, col_enable, 0)
-                                           for k in range(a.read_rows)))
+                m.d.comb += [w.en.eq(Mux(lane == k, col_enable, 0))
+                             for k, w in enumerate(g_wr)]
                 with m.If(cmd_q.op != CrossbarOp.RELAX):
                     with m.If(cmd_q.op != CrossbarOp.LOAD):
                         m.d.comb += ev_wr.en.eq(1)
@@ -509,6 +518,7 @@ class _MvmRows:
     rows per cycle, as few as the old row-serial code for 1)."""
 
     def __init__(self, m, cfg, g_rd, pair_current):
+        # g_rd: the conductance memories' read ports, one per row lane.
         a = cfg.array
         self._m, self._a, self._g_rd, self._out = m, a, g_rd, pair_current
         self._groups = mvm_row_groups(cfg)
@@ -527,8 +537,8 @@ class _MvmRows:
         """Cycle i presents group i; group i-1's word arrives and is accumulated. Returns
         the "last group presented" condition."""
         m, a, gb, lanes = self._m, self._a, self._a.g_bits, self._a.read_rows
-        word = self._g_rd.data
-        m.d.comb += self._g_rd.addr.eq(self.group)
+        words = [r.data for r in self._g_rd]
+        m.d.comb += [r.addr.eq(self.group) for r in self._g_rd]
         m.d.sync += [
             self.group.eq(self.group + 1),
             self.bits_d.eq(self.bits[:lanes]),
@@ -538,8 +548,8 @@ class _MvmRows:
             # Each driven row's g+ - g- (the rows past the array in a short last group have
             # no bit set), summed over the group.
             for pair in range(a.pairs):
-                diffs = [Mux(self.bits_d[k], word.word_select(k * a.cols + 2 * pair, gb)
-                             - word.word_select(k * a.cols + 2 * pair + 1, gb), 0)
+                diffs = [Mux(self.bits_d[k], words[k].word_select(2 * pair, gb)
+                             - words[k].word_select(2 * pair + 1, gb), 0)
                          for k in range(lanes)]
                 m.d.sync += self.acc[pair].eq(self.acc[pair] + _tree_sum(diffs))
         return self.group == self._groups

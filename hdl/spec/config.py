@@ -585,9 +585,9 @@ PRESETS = {
     ),
     # NeuRRAM's scale (Wan et al., Nature 2022): 48 tiles of 256 x 256 cells (3.1 M) on a
     # 7 x 7 mesh with the host at node 0; all 256 rows read at once, 8-bit inputs, eight
-    # 8-bit ADCs per tile shared by its 128 column pairs (default's datapath). The RTL needs
-    # read_rows <= 31 here (Amaranth caps a value, so a memory word, at 65 535 bits);
-    # `make bench-scale` builds it with 16 (scripts/bench_scale.py).
+    # 8-bit ADCs per tile shared by its 128 column pairs (default's datapath). `make
+    # bench-scale` builds the RTL with 16 rows per cycle (scripts/bench_scale.py: the
+    # Verilator model's size).
     "neurram": ChipConfig(
         name="neurram",
         mesh_width=7,
