@@ -2,11 +2,12 @@
 
 The array state lives in two memories:
 
-* ``g`` memory: ``ceil(rows / read_rows)`` words of ``read_rows * cols * g_bits`` bits, one
-  word per row group, so an MVM reads and sums ``read_rows`` rows per cycle
+* ``g`` memories, one per row lane: ``read_rows`` memories of ``ceil(rows / read_rows)``
+  words of ``cols * g_bits`` bits (lane ``k``'s word ``i`` is row ``i * read_rows + k``),
+  so an MVM reads and sums a row group, ``read_rows`` rows, per cycle
   (``ArrayGeometry.read_rows``) and a single cell is written through a byte-lane-style
-  write enable (``granularity = g_bits``). With one row per word (the ``fpga`` preset) it
-  maps to block RAM; the analog array's all-rows-at-once read (``default``) is one word;
+  write enable (``granularity = g_bits``). With one lane (the ``fpga`` preset) it maps to
+  block RAM; the analog array's all-rows-at-once read (``default``) is one word per lane;
 * event memory: ``rows * cols`` words of ``event_bits + 1`` bits: the per-cell event
   counter that keys the cycle-to-cycle noise, and the "formed" flag.
 
