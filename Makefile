@@ -74,7 +74,7 @@ report-ispva: setup  ## Program 64 x 64 cells to Milo's 5 levels (M-ISPVA, windo
 
 BENCH_RTL_ARGS ?=
 
-bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles, golden-model images/s, the RTL's digits images/s on Verilator and Icarus (weights as the chip's power-on image; builds included ~NN min), FPGA area and Fmax (reuses an up-to-date make synth report)
+bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles, golden-model images/s, the RTL's digits images/s on Verilator and Icarus (weights as the chip's power-on image; ~10-20 min with the builds, docs/network.md), FPGA area and Fmax (reuses an up-to-date make synth report)
 	$(RUN) python -m scripts.bench_noc
 	$(RUN) python -m scripts.bench_tile
 	$(RUN) python -m scripts.bench_golden

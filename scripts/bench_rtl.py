@@ -34,9 +34,12 @@ The comparison is exact and can fail, in two steps on the golden model and one a
    simulator.
 
 Verilator models are built at ``-O1`` (``VERILATOR_CXX_OPT``, as ``make demo`` does) unless
-the environment says otherwise. Image counts (``--images`` overrides both): 40 on
-Verilator, 8 on Icarus; with the builds this takes about NN minutes on a fresh 2-core
-machine (``docs/network.md``).
+the environment says otherwise: 4x the cycles per second of ``-O0`` for a build 1.8x as
+long. Image counts (``--images`` overrides both): 40 on Verilator, 8 on Icarus, about a
+minute and 2.5 minutes of inference (1898 cycles per image: ~1-2 images/s on Verilator,
+~0.05 on Icarus at ~100 cycles/s). Measured on 2 cores shared with two other long jobs:
+Verilator 932 s in all (866 s of it Verilog generation and the ``-O1`` build), Icarus
+236 s (24 s build), both with the builds cached 316 s; figures in ``docs/network.md``.
 
 Merges ``rtl_images_per_s`` (``{"verilator": ..., "icarus": ...}``) into the ``golden``
 section of ``build/reports/bench.json`` (its other figures, from ``scripts/bench_golden.py``,
@@ -65,7 +68,8 @@ from sw.job import DEFAULT_MODEL, inference_program, load_rows, prepare
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "reports"
 SIMS = ("verilator", "icarus")
-#: Images per simulator by default: the inference phase takes about a minute on each.
+#: Images per simulator by default: about a minute of inference on Verilator, 2.5 on
+#: Icarus.
 IMAGES = {"verilator": 40, "icarus": 8}
 #: The fields of a run's result that must equal the golden model's (``cycles`` and the
 #: wall times are the RTL's alone; ``program`` is empty: no programming).
