@@ -20,6 +20,7 @@ help:  ## List the targets
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers),"
 	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help)"
 	@echo "             SCALE_ARGS='--golden-only' (python -m scripts.bench_scale --help)"
+	@echo "             BENCH_RTL_ARGS='--sims verilator --images 20' (python -m scripts.bench_rtl --help)"
 
 setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus if missing
 
@@ -71,10 +72,13 @@ formal: setup  ## SymbiYosys proofs of the write-verify engine (docs/formal.md):
 report-ispva: setup  ## Program 64 x 64 cells to Milo's 5 levels (M-ISPVA, window, IGVVA): build/reports/ispva.json + plots
 	$(RUN) python -m scripts.report_ispva
 
-bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles, golden-model images/s, FPGA area and Fmax (reuses an up-to-date make synth report)
+BENCH_RTL_ARGS ?=
+
+bench: setup  ## Benchmarks into build/reports/bench.json: NoC latency/saturation, tile MVM cycles, golden-model images/s, the RTL's digits images/s on Verilator and Icarus (weights as the chip's power-on image; ~10-20 min with the builds, docs/network.md), FPGA area and Fmax (reuses an up-to-date make synth report)
 	$(RUN) python -m scripts.bench_noc
 	$(RUN) python -m scripts.bench_tile
 	$(RUN) python -m scripts.bench_golden
+	$(RUN) python -m scripts.bench_rtl $(BENCH_RTL_ARGS)
 	$(RUN) python -m scripts.fpga --config fpga --mhz $(FPGA_MHZ) --bench
 
 SCALE_ARGS   ?=

@@ -12,8 +12,8 @@ configured through the driver on the golden model (``sim/chip.py``). Then
   images repeated), best of three; its logits must equal the per-image path's.
 
 Merges the ``"golden"`` section into ``build/reports/bench.json``. The RTL's images per
-second (``rtl_images_per_s``) are not measured here (a Verilator or Icarus run takes
-minutes to hours); values another run put in that slot are kept.
+second (``rtl_images_per_s``) are not measured here: ``scripts/bench_rtl.py`` (next in
+``make bench``) and ``make demo`` fill them; values another run put in that slot are kept.
 """
 
 import argparse

@@ -25,7 +25,8 @@ class Block:
     name : str
         Verilog top-module name and build-directory name.
     build : callable
-        ``build(cfg)`` -> the elaboratable.
+        ``build(cfg)`` -> the elaboratable (``chip`` also takes ``loads``: see
+        :func:`build_block`).
     model : str
         Module of its golden model (``sim.*``).
     testbench : str
@@ -75,12 +76,13 @@ def _tile(cfg):
     return Tile(cfg, tile=tile, image=tile_image(cfg, tile))
 
 
-def _chip(cfg):
-    # The whole chip: host node (Wishbone slave), mesh, and a tile with its NI per node.
+def _chip(cfg, loads=None):
+    # The whole chip: host node (Wishbone slave), mesh, and a tile with its NI per node;
+    # ``loads`` ({node: rows of conductance codes}) powers tiles on with weights loaded.
     from hdl.chip import Chip
     from sim.images import chip_images
 
-    return Chip(cfg, images=chip_images(cfg))
+    return Chip(cfg, images=chip_images(cfg, loads))
 
 
 def _uart_chip(cfg):
@@ -108,17 +110,28 @@ _ENTRIES = (
 BLOCKS = {b.name: b for b in _ENTRIES}
 
 
-def build_block(name, cfg):
-    """The elaboratable of block ``name`` for configuration ``cfg``."""
+#: Blocks whose power-on crossbar contents can be given (``loads``).
+LOADABLE = ("chip",)
+
+
+def build_block(name, cfg, loads=None):
+    """The elaboratable of block ``name`` for configuration ``cfg``.
+
+    ``loads`` (``{node: rows}``, ``chip`` only): those tiles power on with the rows already
+    in their crossbars, as if loaded by LOAD_CELL (``sim.images.chip_images``)."""
     try:
         block = BLOCKS[name]
     except KeyError:
         raise ValueError(f"block {name!r} is unknown; choose one of {', '.join(BLOCKS)}") from None
-    return block.build(cfg)
+    if loads is None:
+        return block.build(cfg)
+    if name not in LOADABLE:
+        raise ValueError(f"block {name!r} takes no loads; only {', '.join(LOADABLE)}")
+    return block.build(cfg, loads=loads)
 
 
-def generate_verilog(name, cfg):
+def generate_verilog(name, cfg, loads=None):
     """Verilog text of block ``name`` for configuration ``cfg`` (top module named ``name``)."""
     from amaranth.back import verilog
 
-    return verilog.convert(build_block(name, cfg), name=name, emit_src=False)
+    return verilog.convert(build_block(name, cfg, loads), name=name, emit_src=False)

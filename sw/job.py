@@ -17,7 +17,8 @@ from sw.network import from_onnx
 from sw.runtime import Runtime
 from sw.train import digits_split
 
-__all__ = ["Job", "prepare", "inference_program", "DEFAULT_MODEL", "NOISE_AWARE_MODEL"]
+__all__ = ["Job", "prepare", "inference_program", "load_rows", "DEFAULT_MODEL",
+           "NOISE_AWARE_MODEL"]
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "digits_mlp.onnx"
 #: The same network fine-tuned with weight noise (``scripts/train_digits.py``).
@@ -46,9 +47,21 @@ def prepare(model, cfg, images=None):
     return Job(network, split, compiled, x, split.y_test[:n])
 
 
-def inference_program(compiled, x_codes, *, backdoor=False, progress=None, clock=None,
-                      first=1, after_program=None):
+def load_rows(compiled):
+    """``{node: rows}``: the conductance codes ``Runtime.load`` writes by LOAD_CELL into
+    each used tile's rows ``0..k-1`` (every column), as lists (``run_cocotb(loads=...)``,
+    ``sim.images.chip_images``)."""
+    lv = np.asarray(compiled.levels, np.int64)
+    return {int(t.node): lv[t.targets()].tolist() for t in compiled.tiles()}
+
+
+def inference_program(compiled, x_codes, *, backdoor=False, preloaded=False, progress=None,
+                      clock=None, first=1, after_program=None):
     """The driver program: returns a dict of plain values (equal on every backend).
+
+    ``backdoor``: the weights go in by LOAD_CELL (``Runtime.load``) instead of the
+    write-verify engine; ``preloaded``: neither, the chip already holds them
+    (:func:`load_rows` as its power-on image, ``scripts/bench_rtl.py``).
 
     ``after_program`` (a function, called once the weights are in) lets the golden model
     age the arrays before the images run.
@@ -60,7 +73,9 @@ def inference_program(compiled, x_codes, *, backdoor=False, progress=None, clock
         await drv.open()
         rt = Runtime(drv, compiled)
         t = [await clock()] if clock else None
-        if backdoor:
+        if preloaded:
+            reports = []
+        elif backdoor:
             await rt.load()
             reports = []
         else:

@@ -13,7 +13,9 @@ generated Verilog and the build options are unchanged (a stamp file holds their 
 The Verilog itself is generated once per configuration and source tree (the whole chip
 takes 20-40 s): ``build/sim/<config>-<hash>/<block>/<block>-<digest>.v``, keyed by the
 configuration and every source file that shapes it (``hdl/``, ``sim/`` for the power-on
-images, ``scripts/blocks.py``). File locks make concurrent pytest-xdist workers generate
+images, ``scripts/blocks.py``). A chip powered on with weights already in its crossbars
+(``run_cocotb(loads=...)``, ``scripts/bench_rtl.py``) lives beside it in
+``chip-loaded-<hash>/``. File locks make concurrent pytest-xdist workers generate
 and build each configuration once.
 """
 
@@ -148,17 +150,27 @@ def _sources_digest():
     return _SOURCES_DIGEST[0]
 
 
-def _verilog(block, cfg):
+def _block_dir(block, cfg, loads):
+    """``build/sim/<config>-<hash>/<block>``, or ``<block>-loaded-<hash>`` for a chip
+    powered on with ``loads`` (its own Verilog and builds, keyed by the loads)."""
+    name = block
+    if loads is not None:
+        digest = hashlib.sha256(json.dumps(loads, sort_keys=True).encode()).hexdigest()
+        name = f"{block}-loaded-{digest[:10]}"
+    return BUILD / _config_tag(cfg) / name
+
+
+def _verilog(block, cfg, loads=None):
     """The generated Verilog of ``block`` for ``cfg``, from the cache when the sources and
-    the configuration are unchanged."""
-    block_dir = BUILD / _config_tag(cfg) / block
+    the configuration (and ``loads``) are unchanged."""
+    block_dir = _block_dir(block, cfg, loads)
     with _locked(block_dir):
         path = block_dir / f"{block}-{_sources_digest()[:16]}.v"
         if path.exists():
             return path.read_text()
         for old in block_dir.glob(f"{block}-*.v"):
             old.unlink()
-        text = generate_verilog(block, cfg)
+        text = generate_verilog(block, cfg, loads)
         path.write_text(text)
         return text
 
@@ -174,16 +186,16 @@ def _cxx_opt():
     return opt
 
 
-def _build(block, cfg, sim):
-    """Generate Verilog and build the simulator once per (block, config, sim, waves, C++
-    optimization)."""
+def _build(block, cfg, sim, loads=None):
+    """Generate Verilog and build the simulator once per (block, config, loads, sim, waves,
+    C++ optimization)."""
     opt = _cxx_opt() if sim == "verilator" else ""
     public = _PUBLIC_DEPTH.get(block, 1)
-    build_dir = BUILD / _config_tag(cfg) / block / (sim + opt)
+    build_dir = _block_dir(block, cfg, loads) / (sim + opt)
     waves = _waves()
     with _locked(build_dir):
         source = build_dir / f"{block}.v"
-        text = _verilog(block, cfg)
+        text = _verilog(block, cfg, loads)
         if sim == "icarus":
             text = _icarus_time0_fix(text)
         digest = hashlib.sha256(f"{text}\n{sim}\n{waves}\n{opt}\n{public}".encode()).hexdigest()
@@ -220,15 +232,19 @@ def _build(block, cfg, sim):
     return build_dir
 
 
-def run_cocotb(block, cfg, test_module, testcase, sim, params=None, log_file=None):
+def run_cocotb(block, cfg, test_module, testcase, sim, params=None, log_file=None,
+               loads=None):
     """Build (or reuse) ``block`` for ``cfg`` on ``sim`` and run one cocotb ``testcase``.
 
     ``params`` (a JSON-able dict) reaches the cocotb test through :func:`test_param`;
-    ``log_file``: the simulation's output goes there instead of the terminal.
+    ``log_file``: the simulation's output goes there instead of the terminal; ``loads``
+    (``{node: rows of conductance codes}`` as lists, ``chip`` only): the tiles power on
+    with those rows in their crossbars, as if loaded by LOAD_CELL
+    (``scripts.blocks.build_block``), in a build of its own.
 
     Fails the calling pytest test if the cocotb test fails or does not run.
     """
-    build_dir = _build(block, cfg, sim)
+    build_dir = _build(block, cfg, sim, loads)
     test_dir = build_dir / "runs" / testcase
     test_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(sim)
