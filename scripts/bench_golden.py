@@ -13,7 +13,8 @@ configured through the driver on the golden model (``sim/chip.py``). Then
 
 Merges the ``"golden"`` section into ``build/reports/bench.json``. The RTL's images per
 second (``rtl_images_per_s``) are not measured here: ``scripts/bench_rtl.py`` (next in
-``make bench``) and ``make demo`` fill them; values another run put in that slot are kept.
+``make bench``) fills them; values it put in that slot are kept. (``make demo`` reports its
+own RTL rate in ``demo.json``.)
 """
 
 import argparse

@@ -170,22 +170,6 @@ class RtlRun(threading.Thread):
         return json.loads(self.out.read_text())
 
 
-def bench_rtl_rate(sim, cfg, rtl):
-    """The RTL's images per second into ``build/reports/bench.json`` (``golden`` section,
-    ``rtl_images_per_s``, beside the golden model's: ``scripts/bench_golden.py``)."""
-    rate = rtl.get("images_per_s")
-    if rate is None or cfg.name != "default":
-        return
-    path = REPORTS / "bench.json"
-    try:
-        bench = json.loads(path.read_text()) if path.exists() else {}
-    except json.JSONDecodeError:
-        bench = {}
-    slots = bench.setdefault("golden", {}).setdefault("rtl_images_per_s", {})
-    slots[sim] = round(rate, 2)
-    path.write_text(json.dumps(bench, indent=2) + "\n")
-
-
 def sweep(job, cfg):
     """Accuracy against the device's cycle-to-cycle and device-to-device spreads (scaled
     together) and against the stuck-cell rate, on the golden model."""
@@ -307,7 +291,6 @@ def main(argv=None):
         rtl = rtl_job.wait()
         agree = rtl["logits"] == gold["logits"]
         same_program = rtl["program"] == gold["program"]
-        bench_rtl_rate(args.sim, cfg, rtl)
         report["rtl"] = {"sim": args.sim, "cycles": rtl["cycles"], "seconds": rtl["seconds"],
                          "images_per_s": rtl.get("images_per_s"),
                          "logits_equal": agree, "program_equal": same_program}
