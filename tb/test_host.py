@@ -1,6 +1,10 @@
 """Host interface on the whole chip (block ``chip``): Wishbone slave, register map, queues,
 activation SRAM, remote-CSR window, interrupts, tile NIs; Icarus and Verilator.
 
+Block ``chip_shared`` (the chip built from one shared tile node module, ``hdl/chip.py``)
+runs :data:`SHARED_CASES`: each tile's own node (``TileCsr.NODE``, the source of its
+answers), an MVM, and engine programming, whose device hash is keyed by the node.
+
 The master is cocotbext-wishbone (pipelined with STALL, or classic without it). Every bus
 access is also applied to the golden model (``sim/chip.py``) and ACK/ERR, read data and the
 interrupt line must agree access by access; the driver programs (``sim/driver.py``) run on
@@ -21,6 +25,7 @@ from hdl.spec.host import (
     BusCause,
     Irq,
     NiError,
+    TileCsr,
     pack_wv,
 )
 from hdl.spec.noc import MsgType, make_head, parse_head
@@ -600,11 +605,31 @@ async def cocotb_queues_and_window(dut):
     dut._log.info("%d CMD_DATA writes found the queue full", waited)
 
 
+@cocotb.test()
+async def cocotb_node_csrs(dut):
+    """Every tile answers a CSR_READ of ``TileCsr.NODE`` with its own node, from its own
+    coordinates (the driver checks the answer's source), equal to the golden model; on the
+    shared chip the node is the tile node module's port, tied per instance."""
+    tb = ChipTB(dut)
+    await tb.reset()
+    nodes = list(tb.cfg.tiles)
+    tb.rng.shuffle(nodes)
+
+    async def program(drv):
+        await drv.open()
+        return {n: await drv.request(n, MsgType.CSR_READ, aux=TileCsr.NODE) for n in nodes}
+
+    got = await tb.compare_program(program)
+    assert got == {n: n for n in nodes}, got
+
+
 # -- pytest ------------------------------------------------------------------------------------
 
 CASES = ["cocotb_random_pipelined", "cocotb_random_classic", "cocotb_errors",
          "cocotb_pipelined_burst", "cocotb_cyc_held_stb_low", "cocotb_interrupts", "cocotb_mvm",
-         "cocotb_queues_and_window"]
+         "cocotb_queues_and_window", "cocotb_node_csrs"]
+#: The shared-tile chip's cases: per-tile node, MVM, engine programming (device hash).
+SHARED_CASES = ["cocotb_node_csrs", "cocotb_mvm"]
 
 
 @pytest.mark.sim
@@ -612,6 +637,14 @@ CASES = ["cocotb_random_pipelined", "cocotb_random_classic", "cocotb_errors",
 @pytest.mark.parametrize("testcase", CASES)
 def test_host(testcase, sim):
     run_cocotb("chip", config_named("chip-small"), "tb.test_host", testcase, sim)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", simulators())
+@pytest.mark.parametrize("testcase", SHARED_CASES)
+def test_host_shared(testcase, sim):
+    """The chip built from one shared tile node module (block ``chip_shared``)."""
+    run_cocotb("chip_shared", config_named("chip-small"), "tb.test_host", testcase, sim)
 
 
 def test_driver_model_only():
