@@ -202,14 +202,19 @@ def rtl_config(cfg=None):
     return cfg.replace(name=f"neurram-r{RTL_READ_ROWS}", array={"read_rows": RTL_READ_ROWS})
 
 
-_CFG = "from scripts.bench_scale import rtl_config; cfg = rtl_config(); "
+#: The block the RTL part builds: the chip with one shared tile node module instantiated per
+#: tile (``hdl/chip.py``, "Shared tiles"); block ``chip`` would be 48 copies of the tile's
+#: Verilog. ``neurram`` has no stuck cells, so every tile's power-on image is the same.
+BLOCK = "chip_shared"
+
+_CFG = "from scripts.bench_scale import BLOCK, rtl_config; cfg = rtl_config(); "
 
 
 def rtl():
     OUT.mkdir(parents=True, exist_ok=True)
     res = {}
     res["verilog"] = _stage("Verilog", _CFG + (
-        "from tb.harness import _verilog; import json; t = _verilog('chip', cfg); "
+        "from tb.harness import _verilog; import json; t = _verilog(BLOCK, cfg); "
         "print('VERILOG', json.dumps({'bytes': len(t), 'lines': t.count(chr(10)), "
         "'modules': t.count(chr(10) + 'module ')}))"), OUT / "verilog.log")
     m = re.search(r"VERILOG (\{.*\})", (OUT / "verilog.log").read_text())
@@ -218,7 +223,7 @@ def rtl():
     if not res["verilog"]["ok"]:
         return res
     res["build"] = _stage("Verilator build", _CFG + (
-        "from tb.harness import _build; print(_build('chip', cfg, 'verilator'))"),
+        "from tb.harness import _build; print(_build(BLOCK, cfg, 'verilator'))"),
         OUT / "build.log")
     if not res["build"]["ok"]:
         return res
@@ -228,7 +233,7 @@ def rtl():
         params = {**params, "out": str(out)}
         res[test] = _stage(f"cocotb {test}", _CFG + (
             "from tb.harness import run_cocotb; "
-            f"run_cocotb('chip', cfg, 'tb.bench_scale', '{test}', 'verilator', "
+            f"run_cocotb(BLOCK, cfg, 'tb.bench_scale', '{test}', 'verilator', "
             f"params={params!r})"), OUT / f"{test}.log")
         if out.exists():
             r = json.loads(out.read_text())
