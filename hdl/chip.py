@@ -57,17 +57,17 @@ class Chip(wiring.Component):
         missing = sorted(set(cfg.tiles) - set(images))
         if missing:
             raise ValueError(f"images: no TileImage for tile nodes {missing}")
+        first = cfg.tiles[0]
+        for n in cfg.tiles[1:] if shared_tiles else ():
+            if images[n] != images[first]:
+                raise ValueError(
+                    f"images: shared_tiles needs every tile's power-on image equal, but "
+                    f"tile {n}'s differs from tile {first}'s (stuck cells? "
+                    f"device.stuck_rate_q14 = {cfg.device.stuck_rate_q14})")
         self._cfg = cfg
         self._host = HostNode(cfg)
         self._shared = shared_tiles
         if shared_tiles:
-            first = cfg.tiles[0]
-            for n in cfg.tiles[1:]:
-                if images[n] != images[first]:
-                    raise ValueError(
-                        f"images: shared_tiles needs every tile's power-on image equal, but "
-                        f"tile {n}'s differs from tile {first}'s (stuck cells? "
-                        f"device.stuck_rate_q14 = {cfg.device.stuck_rate_q14})")
             self._tile_module = TileNode(cfg, None, images[first])
             self._tiles = {}
         else:

@@ -147,5 +147,14 @@ def generate_verilog(name, cfg):
         box_text = verilog.convert(box, name=module, emit_src=False)
         # Only the block is a top module; the black box's submodules carry its name as a
         # prefix (`tile_node.tile...`), so they cannot collide with the block's.
-        boxes.append(box_text.replace("(* top =  1  *)\n", "", 1))
+        box_text = box_text.replace("(* top =  1  *)\n", "", 1)
+        # Verilator inlines a module whose own body is small whatever its submodules
+        # hold, and the tile node's top is only wiring: the neurram chip's 48 tiles became
+        # 48 copies again and verilator_bin passed 23 GB. The metacomment keeps it one
+        # C++ class, instantiated per tile (other tools read a comment).
+        box_text, n = re.subn(rf"^(module {re.escape(module)}\([^;]*\);\n)",
+                              r"\1  /* verilator no_inline_module */\n", box_text, count=1,
+                              flags=re.M)
+        assert n == 1, f"no module {module} in its own Verilog"
+        boxes.append(box_text)
     return "".join(boxes) + text

@@ -661,3 +661,45 @@ def test_driver_model_only():
         run_sync(Driver(gold, cfg).request(cfg.tiles[0], MsgType.BUF_READ))
     assert parse_head(cfg, 0)["length"] == 0
 
+
+
+def test_shared_tiles_refusals():
+    """Shared mode's refusals: unequal power-on images (naming the tile), and node values
+    that are neither an int in range nor a narrow enough unsigned value (naming the field).
+    The shared chip's Verilog holds the tile node module once and no tile elaborated in
+    the chip."""
+    from dataclasses import replace
+
+    from amaranth.hdl import Signal, signed
+
+    from hdl.chip import TILE_MODULE, Chip
+    from hdl.noc import NocPacketizer
+    from hdl.tile import Tile
+    from hdl.tile_node import TileNode
+    from scripts.blocks import generate_verilog
+    from sim.images import chip_images
+
+    cfg = config_named("chip-small")
+    images = chip_images(cfg)
+    t0, t1 = cfg.tiles[0], cfg.tiles[1]
+    g = [list(row) for row in images[t1].conductance]
+    g[0][0] ^= 1
+    bad = {**images, t1: replace(images[t1], conductance=tuple(map(tuple, g)))}
+    with pytest.raises(ValueError, match=rf"tile {t1}'s differs from tile {t0}'s"):
+        Chip(cfg, bad, shared_tiles=True)
+    with pytest.raises(ValueError, match="node = 0: not a tile node"):
+        TileNode(cfg, cfg.host_node, images[t0])
+    with pytest.raises(ValueError, match="tile = .*at most 8 bits"):
+        Tile(cfg, Signal(9), images[t0])
+    with pytest.raises(ValueError, match="tile = .*unsigned"):
+        Tile(cfg, Signal(signed(4)), images[t0])
+    with pytest.raises(ValueError, match="tile = 256: must be an integer in 0..255"):
+        Tile(cfg, 256, images[t0])
+    with pytest.raises(ValueError, match="x = .*at most 3 bits"):
+        NocPacketizer(cfg, Signal(4), 0)
+    with pytest.raises(ValueError, match="y = 2: must be an integer in 0..1"):
+        NocPacketizer(cfg, 0, 2)
+    text = generate_verilog("chip_shared", cfg)
+    assert text.count(f"\nmodule {TILE_MODULE}(") == 1
+    assert text.count(f"  {TILE_MODULE} tile") == len(cfg.tiles)
+    assert "module \\chip_shared.tile" not in text
