@@ -14,7 +14,11 @@ Every entry names its golden model, its testbench and its document;
 import re
 from dataclasses import dataclass
 
-__all__ = ["Block", "BLOCKS", "build_block", "generate_verilog"]
+__all__ = ["Block", "BLOCKS", "build_block", "generate_verilog", "HIER_BLOCK"]
+
+#: The Verilator metacomment that makes a black box a hierarchical block
+#: (:func:`generate_verilog`); a build of Verilog holding it needs ``--hierarchical``.
+HIER_BLOCK = "/* verilator hier_block */"
 
 
 @dataclass(frozen=True)
@@ -148,13 +152,14 @@ def generate_verilog(name, cfg):
         # Only the block is a top module; the black box's submodules carry its name as a
         # prefix (`tile_node.tile...`), so they cannot collide with the block's.
         box_text = box_text.replace("(* top =  1  *)\n", "", 1)
-        # Verilator inlines a module whose own body is small whatever its submodules
-        # hold, and the tile node's top is only wiring: the neurram chip's 48 tiles became
-        # 48 copies again and verilator_bin passed 23 GB. The metacomment keeps it one
-        # C++ class, instantiated per tile (other tools read a comment).
+        # Verilator copies a module's logic into every instance's scope (and inlines a
+        # module whose own body is small, as the tile node's wiring-only top is) before it
+        # merges identical code: on the neurram chip's 48 tiles verilator_bin passed
+        # 23 GB inlined, 12 GB not inlined, and was killed. A hierarchical block is
+        # verilated once, as its own model the chip's instances call (``tb/harness.py``
+        # adds ``--hierarchical``); other tools read a comment.
         box_text, n = re.subn(rf"^(module {re.escape(module)}\([^;]*\);\n)",
-                              r"\1  /* verilator no_inline_module */\n", box_text, count=1,
-                              flags=re.M)
+                              rf"\1  {HIER_BLOCK}\n", box_text, count=1, flags=re.M)
         assert n == 1, f"no module {module} in its own Verilog"
         boxes.append(box_text)
     return "".join(boxes) + text
