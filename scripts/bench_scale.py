@@ -13,18 +13,18 @@
   ``--driver-images`` through the per-image driver path (``Runtime.infer``): logits, clips
   and tile counters equal. Reports images per second of wall time and the chip's cycles
   (MVM and busy cycles per tile, per layer, the slowest tile's cycles per image).
-* ``rtl``: Verilator builds the whole chip (``tb.harness``: build wall time and peak
-  memory from ``/usr/bin/time -v``), then ``tb/bench_scale.py`` runs one MVM on the far
-  corner tile and one inference of a small network on tiles far apart, each equal to the
-  golden model.
+* ``rtl``: Verilator builds the whole chip, block ``chip_shared`` (:data:`BLOCK`: one tile
+  node module, verilated once, instantiated per tile; ``tb.harness``: build wall time and
+  peak memory from ``/usr/bin/time -v``), then ``tb/bench_scale.py`` runs one MVM on the
+  far corner tile and one inference of a small network on tiles far apart, each equal to
+  the golden model.
 
 Merges the ``"scale"`` section into ``build/reports/bench.json`` and prints a table.
 
-Cost of the RTL part (measured on 2 shared cores, ``docs/architecture.md``): one
-``neurram-r16`` tile is 8.8 MB of Verilog (74 s of Amaranth, 433 MB) and a 120 s Verilator
-build (-O0, 751 MB peak); the chip is 48 such copies, so expect about an hour of Verilog
-generation (stopped at 21 min and 5 GB, still in Amaranth) and a Verilator run whose memory
-may exceed 23 GB. ``--golden-only`` skips it.
+Cost of the RTL part (measured on 2 shared cores, ``docs/architecture.md``): 13.1 MB of
+Verilog (91-218 s of Amaranth, 451 MB), a 339 s Verilator build (-O0, 968 MB peak), and
+about 38 simulated cycles per second (``scale_mvm``: 41 994 cycles, 18 min).
+``--golden-only`` skips it.
 """
 
 import argparse
