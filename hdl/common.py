@@ -10,7 +10,7 @@ with :func:`respond_state`; every block that sends packets offers their heads wi
 import enum
 from contextlib import contextmanager
 
-from amaranth.hdl import Array, Const, Mux, Signal, unsigned
+from amaranth.hdl import Array, Const, Mux, Signal, Value, ValueCastable, unsigned
 from amaranth.lib import data
 
 from hdl.spec.rules import any_of
@@ -25,6 +25,7 @@ __all__ = [
     "send_word",
     "node_coordinates",
     "first_match_code",
+    "check_index",
 ]
 
 
@@ -122,3 +123,24 @@ def first_match_code(table, payload, default=0):
         code = Mux(any_of(rule(payload)), c, code)
     return code
 
+
+
+def check_index(name, v, hi, bits):
+    """Check a per-instance index parameter (a node, a coordinate): an ``int`` in
+    ``0..hi - 1``, or an unsigned Amaranth value of at most ``bits`` bits (an input port of
+    a module generated once and instantiated many times, ``hdl/chip.py``: its value is the
+    instantiating module's business, only its width is checked here).
+
+    Returns ``v`` (the int, or the value cast to :class:`Value`); raises ``ValueError``
+    naming ``name`` otherwise.
+    """
+    if isinstance(v, (Value, ValueCastable)):
+        v = Value.cast(v)
+        if v.shape().signed or len(v) > bits:
+            raise ValueError(f"{name} = {v!r}: a value must be unsigned and at most {bits} "
+                             f"bits wide, not {v.shape()}")
+        return v
+    if not isinstance(v, int) or not 0 <= v < hi:
+        raise ValueError(f"{name} = {v!r}: must be an integer in 0..{hi - 1} or an unsigned "
+                         f"value of at most {bits} bits")
+    return v

@@ -22,7 +22,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.cellhash import CellHash, bell
-from hdl.common import command_idle, layout, refusal, respond_state
+from hdl.common import check_index, command_idle, layout, refusal, respond_state
 from hdl.spec.crossbar import (
     C2C_BELL,
     COMPLIANCE_BELL,
@@ -205,6 +205,12 @@ class MvmNoise(wiring.Component):
     at bit ``16 * (p % 4)`` of hash ``p // 4``. The offset is ``b * mvm_read_noise >> 4``
     (shifts and adds, no DSP). ``sim/crossbar.py`` computes the same offsets.
 
+    Parameters
+    ----------
+    cfg : ChipConfig
+    tile : int or Value
+        Node index of the tile (:class:`Crossbar`'s, already checked).
+
     Attributes
     ----------
     start : In(1)
@@ -262,8 +268,10 @@ class Crossbar(wiring.Component):
     Parameters
     ----------
     cfg : ChipConfig
-    tile : int
-        Node index of the tile (keys the hash, so each tile has its own devices).
+    tile : int or Value
+        Node index of the tile (keys the hash, so each tile has its own devices); an
+        unsigned value of at most 8 bits (an input port) when the module is shared by
+        several tiles (``hdl/chip.py``).
     conductance : rows x cols ints
         Power-on conductance codes (``TileImage.conductance``, from the golden model: stuck
         cells start at their stuck value).
@@ -277,8 +285,7 @@ class Crossbar(wiring.Component):
     """
 
     def __init__(self, cfg, tile, conductance):
-        if not isinstance(tile, int) or not 0 <= tile < 256:
-            raise ValueError(f"tile = {tile!r}: must be an integer in 0..255")
+        tile = check_index("tile", tile, 256, 8)
         a = cfg.array
         if len(conductance) != a.rows or any(len(r) != a.cols for r in conductance):
             raise ValueError(f"conductance: must be {a.rows} x {a.cols} codes")

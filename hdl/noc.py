@@ -23,7 +23,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hdl.common import layout
+from hdl.common import check_index, layout
 from hdl.spec.noc import (
     COORD_BITS,
     EAST,
@@ -434,8 +434,10 @@ class NocPacketizer(wiring.Component):
     Parameters
     ----------
     cfg : ChipConfig
-    x, y : int
-        This node's position, written into the head's source fields.
+    x, y : int or Value
+        This node's position, written into the head's source fields; an unsigned value of
+        at most ``COORD_BITS`` bits (an input port) when the module is shared by several
+        nodes (``hdl/chip.py``).
 
     Attributes
     ----------
@@ -445,9 +447,8 @@ class NocPacketizer(wiring.Component):
     """
 
     def __init__(self, cfg, x, y):
-        for name, v, hi in (("x", x, cfg.mesh_width), ("y", y, cfg.mesh_height)):
-            if not isinstance(v, int) or not 0 <= v < hi:
-                raise ValueError(f"{name} = {v!r}: must be an integer in 0..{hi - 1}")
+        x = check_index("x", x, cfg.mesh_width, COORD_BITS)
+        y = check_index("y", y, cfg.mesh_height, COORD_BITS)
         self._cfg, self._x, self._y = cfg, x, y
         super().__init__({
             "header": In(stream.Signature(message_header_layout(cfg))),

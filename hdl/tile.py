@@ -29,7 +29,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hdl.common import command_idle, first_match_code, layout, respond_state
+from hdl.common import check_index, command_idle, first_match_code, layout, respond_state
 from hdl.crossbar import Crossbar, pair_current_shape
 from hdl.spec.crossbar import CrossbarOp
 from hdl.spec.tile import (
@@ -622,8 +622,9 @@ class Tile(wiring.Component):
     Parameters
     ----------
     cfg : ChipConfig
-    tile : int
-        Node index (keys the crossbar's device hash).
+    tile : int or Value
+        Node index (keys the crossbar's device hash); an unsigned value of at most 8 bits
+        (an input port) when the module is shared by several tiles (``hdl/chip.py``).
     image : TileImage
         Power-on memory contents (from ``sim.images.tile_image``).
 
@@ -641,8 +642,7 @@ class Tile(wiring.Component):
     """
 
     def __init__(self, cfg, tile, image):
-        if not isinstance(tile, int) or not 0 <= tile < 256:
-            raise ValueError(f"tile = {tile!r}: must be an integer in 0..255")
+        tile = check_index("tile", tile, 256, 8)
         self._cfg = cfg
         self._tile = tile
         self._image = image.check(cfg)

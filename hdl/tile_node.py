@@ -56,7 +56,9 @@ from hdl.spec.tile import (
 from hdl.spec.write_verify import WvOp
 from hdl.tile import Tile, tile_command_layout, tile_output_layout, tile_response_layout
 
-__all__ = ["TileNode", "NiExecutor", "NiRequestDecoder", "NiOutputSender", "NiResponder"]
+__all__ = [
+    "TileNode", "NODE_BITS", "NiExecutor", "NiRequestDecoder", "NiOutputSender", "NiResponder",
+]
 
 #: Bits of a NoC payload word the NI reads and writes (the host protocol's word).
 WORD_BITS = 32
@@ -94,6 +96,12 @@ def _response_layout(cfg):
 class NiRequestDecoder(wiring.Component):
     """What a request does once its body is in (combinational): the tile command it
     becomes, or the NI's own answer.
+
+    Parameters
+    ----------
+    cfg : ChipConfig
+    node : int or Value
+        The tile's node (``TileCsr.NODE``): an int, or the shared tile node's ``node`` port.
 
     Attributes
     ----------
@@ -238,6 +246,12 @@ class NiExecutor(wiring.Component):
     """Takes one request at a time: its body words (a streamed BUF_WRITE / ACTIVATIONS /
     PARTIAL_SUMS becomes one tile command per word), then the tile command it becomes, then
     the response.
+
+    Parameters
+    ----------
+    cfg : ChipConfig
+    node : int or Value
+        The tile's node (for :class:`NiRequestDecoder`).
 
     Attributes
     ----------
@@ -571,14 +585,25 @@ def _share(m, target, *sources):
     m.d.comb += [s.ready.eq(target.ready) for s in sources]
 
 
+#: Width of a shared tile node's ``node`` port: the node field of the crossbar's hash key.
+NODE_BITS = 8
+
+
 class TileNode(wiring.Component):
     """Tile plus NI at mesh node ``node``.
+
+    **Shared mode** (``node=None``): the node is not elaborated in but read from three input
+    ports, ``node`` and its mesh coordinates ``node_x``, ``node_y``, which key the crossbar's
+    device hash, answer ``TileCsr.NODE`` and fill the source fields of the packets sent.
+    One such module serves every tile of a chip (``Chip(..., shared_tiles=True)``: one
+    Verilog module instantiated once per tile, each instance's ports tied to its node);
+    with the ports tied to node ``n`` it behaves exactly as ``TileNode(cfg, n, image)``.
 
     Parameters
     ----------
     cfg : ChipConfig
-    node : int
-        Mesh node of the tile.
+    node : int or None
+        Mesh node of the tile; ``None``: shared mode.
     image : TileImage
         Power-on memory contents of the tile (from ``sim.images.tile_image``).
 
@@ -588,24 +613,41 @@ class TileNode(wiring.Component):
         From the mesh's eject port of this node.
     flits_out : Out(stream.Signature(flit_layout(cfg)))
         To the mesh's inject port of this node.
+    node : In(NODE_BITS)
+    node_x, node_y : In(COORD_BITS)
+        Shared mode only: the node and its coordinates (``hdl.spec.noc.node_xy``), constant
+        while the chip runs.
     """
 
     def __init__(self, cfg, node, image):
         check_host_config(cfg)
-        if node not in cfg.tiles:
-            raise ValueError(f"node = {node!r}: not a tile node of this mesh ({cfg.tiles})")
+        if node is not None and node not in cfg.tiles:
+            raise ValueError(f"node = {node!r}: not a tile node of this mesh ({cfg.tiles}), "
+                             "nor None (shared mode)")
         self._cfg, self._node, self._image = cfg, node, image
-        super().__init__({
+        ports = {
             "flits_in": In(stream.Signature(flit_layout(cfg))),
             "flits_out": Out(stream.Signature(flit_layout(cfg))),
-        })
+        }
+        if node is None:
+            ports.update(node=In(NODE_BITS), node_x=In(COORD_BITS), node_y=In(COORD_BITS))
+        super().__init__(ports)
+
+    @property
+    def shared(self):
+        """The node comes from the ``node``, ``node_x``, ``node_y`` ports."""
+        return self._node is None
 
     def elaborate(self, platform):
         m = Module()
-        cfg, node = self._cfg, self._node
+        cfg = self._cfg
+        if self.shared:
+            node, xy = self.node, (self.node_x, self.node_y)
+        else:
+            node, xy = self._node, node_xy(cfg, self._node)
         m.submodules.tile = tile = Tile(cfg, node, self._image)
         m.submodules.depack = dep = NocDepacketizer(cfg)
-        m.submodules.pack = pk = NocPacketizer(cfg, *node_xy(cfg, node))
+        m.submodules.pack = pk = NocPacketizer(cfg, *xy)
         m.submodules.executor = exe = NiExecutor(cfg, node)
         m.submodules.outputs = outs = NiOutputSender(cfg)
         m.submodules.responder = rsp = NiResponder(cfg)

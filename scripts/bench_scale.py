@@ -13,18 +13,18 @@
   ``--driver-images`` through the per-image driver path (``Runtime.infer``): logits, clips
   and tile counters equal. Reports images per second of wall time and the chip's cycles
   (MVM and busy cycles per tile, per layer, the slowest tile's cycles per image).
-* ``rtl``: Verilator builds the whole chip (``tb.harness``: build wall time and peak
-  memory from ``/usr/bin/time -v``), then ``tb/bench_scale.py`` runs one MVM on the far
-  corner tile and one inference of a small network on tiles far apart, each equal to the
-  golden model.
+* ``rtl``: Verilator builds the whole chip, block ``chip_shared`` (:data:`BLOCK`: one tile
+  node module, verilated once, instantiated per tile; ``tb.harness``: build wall time and
+  peak memory from ``/usr/bin/time -v``), then ``tb/bench_scale.py`` runs one MVM on the
+  far corner tile and one inference of a small network on tiles far apart, each equal to
+  the golden model.
 
 Merges the ``"scale"`` section into ``build/reports/bench.json`` and prints a table.
 
-Cost of the RTL part (measured on 2 shared cores, ``docs/architecture.md``): one
-``neurram-r16`` tile is 8.8 MB of Verilog (74 s of Amaranth, 433 MB) and a 120 s Verilator
-build (-O0, 751 MB peak); the chip is 48 such copies, so expect about an hour of Verilog
-generation (stopped at 21 min and 5 GB, still in Amaranth) and a Verilator run whose memory
-may exceed 23 GB. ``--golden-only`` skips it.
+Cost of the RTL part (measured on 2 shared cores, ``docs/architecture.md``): 13.1 MB of
+Verilog (91-218 s of Amaranth, 451 MB), a 339 s Verilator build (-O0, 968 MB peak), and
+about 38 simulated cycles per second (``scale_mvm``: 41 994 cycles, 18 min).
+``--golden-only`` skips it.
 """
 
 import argparse
@@ -202,14 +202,19 @@ def rtl_config(cfg=None):
     return cfg.replace(name=f"neurram-r{RTL_READ_ROWS}", array={"read_rows": RTL_READ_ROWS})
 
 
-_CFG = "from scripts.bench_scale import rtl_config; cfg = rtl_config(); "
+#: The block the RTL part builds: the chip with one shared tile node module instantiated per
+#: tile (``hdl/chip.py``, "Shared tiles"); block ``chip`` would be 48 copies of the tile's
+#: Verilog. ``neurram`` has no stuck cells, so every tile's power-on image is the same.
+BLOCK = "chip_shared"
+
+_CFG = "from scripts.bench_scale import BLOCK, rtl_config; cfg = rtl_config(); "
 
 
 def rtl():
     OUT.mkdir(parents=True, exist_ok=True)
     res = {}
     res["verilog"] = _stage("Verilog", _CFG + (
-        "from tb.harness import _verilog; import json; t = _verilog('chip', cfg); "
+        "from tb.harness import _verilog; import json; t = _verilog(BLOCK, cfg); "
         "print('VERILOG', json.dumps({'bytes': len(t), 'lines': t.count(chr(10)), "
         "'modules': t.count(chr(10) + 'module ')}))"), OUT / "verilog.log")
     m = re.search(r"VERILOG (\{.*\})", (OUT / "verilog.log").read_text())
@@ -218,7 +223,7 @@ def rtl():
     if not res["verilog"]["ok"]:
         return res
     res["build"] = _stage("Verilator build", _CFG + (
-        "from tb.harness import _build; print(_build('chip', cfg, 'verilator'))"),
+        "from tb.harness import _build; print(_build(BLOCK, cfg, 'verilator'))"),
         OUT / "build.log")
     if not res["build"]["ok"]:
         return res
@@ -228,7 +233,7 @@ def rtl():
         params = {**params, "out": str(out)}
         res[test] = _stage(f"cocotb {test}", _CFG + (
             "from tb.harness import run_cocotb; "
-            f"run_cocotb('chip', cfg, 'tb.bench_scale', '{test}', 'verilator', "
+            f"run_cocotb(BLOCK, cfg, 'tb.bench_scale', '{test}', 'verilator', "
             f"params={params!r})"), OUT / f"{test}.log")
         if out.exists():
             r = json.loads(out.read_text())

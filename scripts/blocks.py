@@ -11,9 +11,14 @@ Every entry names its golden model, its testbench and its document;
 ``docs/architecture.md``).
 """
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["Block", "BLOCKS", "build_block", "generate_verilog"]
+__all__ = ["Block", "BLOCKS", "build_block", "generate_verilog", "HIER_BLOCK"]
+
+#: The Verilator metacomment that makes a black box a hierarchical block
+#: (:func:`generate_verilog`); a build of Verilog holding it needs ``--hierarchical``.
+HIER_BLOCK = "/* verilator hier_block */"
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,16 @@ def _chip(cfg, loads=None):
     return Chip(cfg, images=chip_images(cfg, loads))
 
 
+def _chip_shared(cfg):
+    # The same chip with one shared tile node module instantiated per tile
+    # (hdl/chip.py, "Shared tiles"): the build for chips too big to elaborate tile by tile
+    # (make bench-scale). Needs equal power-on images (no stuck cells).
+    from hdl.chip import Chip
+    from sim.images import chip_images
+
+    return Chip(cfg, images=chip_images(cfg), shared_tiles=True)
+
+
 def _uart_chip(cfg):
     # The chip behind the UART-to-Wishbone bridge, at the simulation baud divisor and
     # timeouts (hdl/spec/uart.py); ports clk, rst, rx, tx, irq.
@@ -103,6 +118,7 @@ _ENTRIES = (
     Block("noc_mesh", _noc_mesh, "sim.noc", "tb/test_noc.py", "docs/noc.md"),
     Block("tile", _tile, "sim.tile", "tb/test_tile.py", "docs/tile.md"),
     Block("chip", _chip, "sim.chip", "tb/test_host.py", "docs/host.md"),
+    Block("chip_shared", _chip_shared, "sim.chip", "tb/test_host.py", "docs/host.md"),
     Block("uart_chip", _uart_chip, "sim.chip", "tb/test_uart_bridge.py", "docs/uart.md"),
 )
 
@@ -131,7 +147,32 @@ def build_block(name, cfg, loads=None):
 
 
 def generate_verilog(name, cfg, loads=None):
-    """Verilog text of block ``name`` for configuration ``cfg`` (top module named ``name``)."""
+    """Verilog text of block ``name`` for configuration ``cfg`` (top module named ``name``).
+
+    A block that instantiates modules it does not contain (its ``black_boxes``: name ->
+    elaboratable, e.g. ``chip_shared``'s one tile node module) gets each of them generated
+    once, under the name its instances use, ahead of its own text.
+    """
     from amaranth.back import verilog
 
-    return verilog.convert(build_block(name, cfg, loads), name=name, emit_src=False)
+    top = build_block(name, cfg, loads)
+    text = verilog.convert(top, name=name, emit_src=False)
+    boxes = []
+    for module, box in getattr(top, "black_boxes", {}).items():
+        if re.search(rf"^module {re.escape(module)}\b", text, re.M):
+            raise ValueError(f"block {name!r}: black box {module!r} is also defined in it")
+        box_text = verilog.convert(box, name=module, emit_src=False)
+        # Only the block is a top module; the black box's submodules carry its name as a
+        # prefix (`tile_node.tile...`), so they cannot collide with the block's.
+        box_text = box_text.replace("(* top =  1  *)\n", "", 1)
+        # Verilator copies a module's logic into every instance's scope (and inlines a
+        # module whose own body is small, as the tile node's wiring-only top is) before it
+        # merges identical code: on the neurram chip's 48 tiles verilator_bin passed
+        # 23 GB inlined, 12 GB not inlined, and was killed. A hierarchical block is
+        # verilated once, as its own model the chip's instances call (``tb/harness.py``
+        # adds ``--hierarchical``); other tools read a comment.
+        box_text, n = re.subn(rf"^(module {re.escape(module)}\([^;]*\);\n)",
+                              rf"\1  {HIER_BLOCK}\n", box_text, count=1, flags=re.M)
+        assert n == 1, f"no module {module} in its own Verilog"
+        boxes.append(box_text)
+    return "".join(boxes) + text

@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Blocks synthesized one by one (they locate the area); the whole chip (``chip``, and the
 #: chip behind its UART bridge) goes through the board flow instead (``scripts/fpga.py``).
-WHOLE_CHIP = ("chip", "uart_chip")
+#: ``chip_shared`` is ``chip``'s hardware built for simulation, its tile nodes one black-box
+#: module (``hdl/chip.py``) that the chip's RTLIL does not contain: never synthesized.
+WHOLE_CHIP = ("chip", "chip_shared", "uart_chip")
 PER_BLOCK = [b for b in BLOCKS if b not in WHOLE_CHIP]
 
 CELL_GROUPS = {

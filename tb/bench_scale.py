@@ -1,6 +1,8 @@
 """`make bench-scale` on the RTL: the whole ``neurram`` chip (48 tiles of 256 x 256 on a 7 x 7
 mesh) in cocotb, against the golden model. Run by ``scripts/bench_scale.py`` through
-``tb.harness.run_cocotb``; not a pytest module (the regression never builds this chip).
+``tb.harness.run_cocotb`` on block ``chip_shared`` (one tile node module instantiated per
+tile, ``hdl/chip.py``); not a pytest module (the regression never builds this chip). The
+tests only use the chip's ports, so they run on block ``chip`` as well.
 
 * ``scale_mvm``: one MVM on the tile in the far corner of the mesh: a few rows loaded by the
   back door (LOAD_CELL), 8-bit inputs, START_MVM, the raw sums read from the host's SRAM

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from cocotb_tools.runner import get_results, get_runner
 
-from scripts.blocks import generate_verilog
+from scripts.blocks import HIER_BLOCK, generate_verilog
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "sim"
@@ -218,6 +218,10 @@ def _build(block, cfg, sim, loads=None):
                 # (see docs/lint.md); warnings are not errors when building the model.
                 build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3",
                               "--no-public-flat-rw", "--public-depth", str(public)]
+                if HIER_BLOCK in text:
+                    # A module generated once for many instances (block chip_shared's tile
+                    # node, scripts/blocks.py): verilated once, as its own model.
+                    build_args.append("--hierarchical")
             runner.build(
                 sources=[source],
                 hdl_toplevel=block,

@@ -1,6 +1,10 @@
 """Host interface on the whole chip (block ``chip``): Wishbone slave, register map, queues,
 activation SRAM, remote-CSR window, interrupts, tile NIs; Icarus and Verilator.
 
+Block ``chip_shared`` (the chip built from one shared tile node module, ``hdl/chip.py``)
+runs :data:`SHARED_CASES`: each tile's own node (``TileCsr.NODE``, the source of its
+answers), an MVM, and engine programming, whose device hash is keyed by the node.
+
 The master is cocotbext-wishbone (pipelined with STALL, or classic without it). Every bus
 access is also applied to the golden model (``sim/chip.py``) and ACK/ERR, read data and the
 interrupt line must agree access by access; the driver programs (``sim/driver.py``) run on
@@ -21,6 +25,7 @@ from hdl.spec.host import (
     BusCause,
     Irq,
     NiError,
+    TileCsr,
     pack_wv,
 )
 from hdl.spec.noc import MsgType, make_head, parse_head
@@ -600,11 +605,31 @@ async def cocotb_queues_and_window(dut):
     dut._log.info("%d CMD_DATA writes found the queue full", waited)
 
 
+@cocotb.test()
+async def cocotb_node_csrs(dut):
+    """Every tile answers a CSR_READ of ``TileCsr.NODE`` with its own node, from its own
+    coordinates (the driver checks the answer's source), equal to the golden model; on the
+    shared chip the node is the tile node module's port, tied per instance."""
+    tb = ChipTB(dut)
+    await tb.reset()
+    nodes = list(tb.cfg.tiles)
+    tb.rng.shuffle(nodes)
+
+    async def program(drv):
+        await drv.open()
+        return {n: await drv.request(n, MsgType.CSR_READ, aux=TileCsr.NODE) for n in nodes}
+
+    got = await tb.compare_program(program)
+    assert got == {n: n for n in nodes}, got
+
+
 # -- pytest ------------------------------------------------------------------------------------
 
 CASES = ["cocotb_random_pipelined", "cocotb_random_classic", "cocotb_errors",
          "cocotb_pipelined_burst", "cocotb_cyc_held_stb_low", "cocotb_interrupts", "cocotb_mvm",
-         "cocotb_queues_and_window"]
+         "cocotb_queues_and_window", "cocotb_node_csrs"]
+#: The shared-tile chip's cases: per-tile node, MVM, engine programming (device hash).
+SHARED_CASES = ["cocotb_node_csrs", "cocotb_mvm"]
 
 
 @pytest.mark.sim
@@ -612,6 +637,14 @@ CASES = ["cocotb_random_pipelined", "cocotb_random_classic", "cocotb_errors",
 @pytest.mark.parametrize("testcase", CASES)
 def test_host(testcase, sim):
     run_cocotb("chip", config_named("chip-small"), "tb.test_host", testcase, sim)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", simulators())
+@pytest.mark.parametrize("testcase", SHARED_CASES)
+def test_host_shared(testcase, sim):
+    """The chip built from one shared tile node module (block ``chip_shared``)."""
+    run_cocotb("chip_shared", config_named("chip-small"), "tb.test_host", testcase, sim)
 
 
 def test_driver_model_only():
@@ -628,3 +661,45 @@ def test_driver_model_only():
         run_sync(Driver(gold, cfg).request(cfg.tiles[0], MsgType.BUF_READ))
     assert parse_head(cfg, 0)["length"] == 0
 
+
+
+def test_shared_tiles_refusals():
+    """Shared mode's refusals: unequal power-on images (naming the tile), and node values
+    that are neither an int in range nor a narrow enough unsigned value (naming the field).
+    The shared chip's Verilog holds the tile node module once and no tile elaborated in
+    the chip."""
+    from dataclasses import replace
+
+    from amaranth.hdl import Signal, signed
+
+    from hdl.chip import TILE_MODULE, Chip
+    from hdl.noc import NocPacketizer
+    from hdl.tile import Tile
+    from hdl.tile_node import TileNode
+    from scripts.blocks import generate_verilog
+    from sim.images import chip_images
+
+    cfg = config_named("chip-small")
+    images = chip_images(cfg)
+    t0, t1 = cfg.tiles[0], cfg.tiles[1]
+    g = [list(row) for row in images[t1].conductance]
+    g[0][0] ^= 1
+    bad = {**images, t1: replace(images[t1], conductance=tuple(map(tuple, g)))}
+    with pytest.raises(ValueError, match=rf"tile {t1}'s differs from tile {t0}'s"):
+        Chip(cfg, bad, shared_tiles=True)
+    with pytest.raises(ValueError, match="node = 0: not a tile node"):
+        TileNode(cfg, cfg.host_node, images[t0])
+    with pytest.raises(ValueError, match="tile = .*at most 8 bits"):
+        Tile(cfg, Signal(9), images[t0])
+    with pytest.raises(ValueError, match="tile = .*unsigned"):
+        Tile(cfg, Signal(signed(4)), images[t0])
+    with pytest.raises(ValueError, match="tile = 256: must be an integer in 0..255"):
+        Tile(cfg, 256, images[t0])
+    with pytest.raises(ValueError, match="x = .*at most 3 bits"):
+        NocPacketizer(cfg, Signal(4), 0)
+    with pytest.raises(ValueError, match="y = 2: must be an integer in 0..1"):
+        NocPacketizer(cfg, 0, 2)
+    text = generate_verilog("chip_shared", cfg)
+    assert text.count(f"\nmodule {TILE_MODULE}(") == 1
+    assert text.count(f"  {TILE_MODULE} tile") == len(cfg.tiles)
+    assert "module \\chip_shared.tile" not in text
