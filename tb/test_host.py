@@ -639,9 +639,18 @@ def test_host(testcase, sim):
     run_cocotb("chip", config_named("chip-small"), "tb.test_host", testcase, sim)
 
 
+def _shared_cases():
+    """On Verilator the shared chip is a hierarchical build (``--hierarchical``): about
+    170 s of build for 2 s of test, so that combination is ``slow`` (``make test-all``;
+    ``make bench-scale`` builds the neurram chip the same way)."""
+    for sim in simulators():
+        for testcase in SHARED_CASES:
+            marks = [pytest.mark.slow] if sim == "verilator" else []
+            yield pytest.param(testcase, sim, marks=marks, id=f"{testcase}-{sim}")
+
+
 @pytest.mark.sim
-@pytest.mark.parametrize("sim", simulators())
-@pytest.mark.parametrize("testcase", SHARED_CASES)
+@pytest.mark.parametrize(("testcase", "sim"), list(_shared_cases()))
 def test_host_shared(testcase, sim):
     """The chip built from one shared tile node module (block ``chip_shared``)."""
     run_cocotb("chip_shared", config_named("chip-small"), "tb.test_host", testcase, sim)
