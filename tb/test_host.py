@@ -176,13 +176,13 @@ async def _random_traffic(dut, pipelined, n):
 @cocotb.test()
 async def cocotb_random_pipelined(dut):
     """Random register and SRAM traffic with byte selects, and ERR cases; STALL master."""
-    await _random_traffic(dut, True, 400)
+    await _random_traffic(dut, True, 250)
 
 
 @cocotb.test()
 async def cocotb_random_classic(dut):
     """The same with classic cycles (no STALL: STB held until ACK/ERR)."""
-    await _random_traffic(dut, False, 400)
+    await _random_traffic(dut, False, 250)
 
 
 @cocotb.test()
