@@ -43,8 +43,10 @@ from hdl.spec.config import preset
 from hdl.spec.tile import TileCounter
 from scripts.bench_report import REPORT, merge_section
 from sim.driver import Driver, ModelBackend
+from sim.images import load_rows_into
 from sw.batch import batch_infer, mvm_cycles
 from sw.compiler import compile_network, quantize_inputs
+from sw.job import load_rows
 from sw.network import random_network
 from sw.runtime import Runtime
 
@@ -62,12 +64,8 @@ COUNTERS = {"busy": TileCounter.BUSY, "mvms": TileCounter.MVMS,
 
 def _direct_load(model, compiled):
     """Back door without packets: every used cell set to its level in the crossbar model."""
-    lv = np.asarray(compiled.levels, np.int64)
-    a = compiled.cfg.array
-    for t in compiled.tiles():
-        g = lv[t.targets()]
-        rows, cols = np.meshgrid(np.arange(g.shape[0]), np.arange(a.cols), indexing="ij")
-        model.tile(t.node).xb.load(rows.ravel(), cols.ravel(), g.ravel())
+    for node, rows in load_rows(compiled).items():
+        load_rows_into(model.tile(node).xb, rows)
 
 
 def golden(cfg, n_images, n_driver, seed, load):

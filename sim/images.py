@@ -11,20 +11,25 @@ from hdl.spec.image import TileImage
 from sim.crossbar import CrossbarModel
 from sim.write_verify import default_register_sets
 
-__all__ = ["tile_image", "chip_images", "loaded_model"]
+__all__ = ["tile_image", "chip_images", "loaded_model", "load_rows_into"]
+
+
+def load_rows_into(xb, rows):
+    """Write ``rows`` (an ``(k, cols)`` array of conductance codes) to rows ``0..k-1`` of
+    the crossbar model ``xb`` by the back door (:meth:`CrossbarModel.load`, what a LOAD_CELL
+    of each cell does: stuck cells keep theirs; event counters, formed flags and every other
+    state untouched)."""
+    rows = np.asarray(rows, np.int64)
+    rr, cc = np.meshgrid(np.arange(rows.shape[0]), np.arange(rows.shape[1]), indexing="ij")
+    xb.load(rr, cc, rows)
 
 
 def loaded_model(cfg, tile, rows=None):
-    """The crossbar model of tile ``tile`` at power-on, then ``rows`` (an ``(k, cols)``
-    array of conductance codes, or None) written to its rows ``0..k-1`` by the back door
-    (:meth:`CrossbarModel.load`, what a LOAD_CELL of each cell does: stuck cells keep
-    theirs; event counters, formed flags and every other state untouched)."""
+    """The crossbar model of tile ``tile`` at power-on, then ``rows`` (or None) loaded by
+    :func:`load_rows_into`."""
     xb = CrossbarModel(cfg, tile)
     if rows is not None:
-        rows = np.asarray(rows, np.int64)
-        rr, cc = np.meshgrid(np.arange(rows.shape[0]), np.arange(rows.shape[1]),
-                             indexing="ij")
-        xb.load(rr, cc, rows)
+        load_rows_into(xb, rows)
     return xb
 
 
