@@ -107,7 +107,7 @@ async def scale_inference(dut):
     cfg = tb.cfg
     rng = np.random.default_rng(test_param("seed", 1))
     a = cfg.array
-    sizes = test_param("sizes", [min(32, a.rows), min(16, a.pairs), min(10, a.pairs)])
+    sizes = test_param("sizes", [min(8, a.rows), min(4, a.pairs), min(4, a.pairs)])
     net = random_network(rng, sizes, bias_sigma=0.2)
     compiled = compile_network(net, cfg, rng.uniform(0, 1, (256, sizes[0])))
     nodes = spread_nodes(cfg)
