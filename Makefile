@@ -22,13 +22,18 @@ help:  ## List the targets
 	@echo "             SCALE_ARGS='--golden-only' (python -m scripts.bench_scale --help)"
 	@echo "             BENCH_RTL_ARGS='--sims verilator --images 20' (python -m scripts.bench_rtl --help)"
 
-setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus if missing
+setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus and ccache if missing
 
 $(STAMP): pyproject.toml
 	@command -v iverilog >/dev/null || { \
 	  echo "Installing Icarus Verilog (apt-get)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iverilog; }
+	@command -v ccache >/dev/null || { \
+	  echo "Installing ccache (apt-get): Verilator builds share their runtime objects"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq --no-install-recommends ccache \
+	    || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends ccache; }; }
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e .
