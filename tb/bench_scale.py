@@ -7,8 +7,10 @@ tests only use the chip's ports, so they run on block ``chip`` as well.
 * ``scale_mvm``: one MVM on the tile in the far corner of the mesh: a few rows loaded by the
   back door (LOAD_CELL), 8-bit inputs, START_MVM, the raw sums read from the host's SRAM
   and the tile's counters (``BUSY`` cycles included), equal to the golden model's.
-* ``scale_inference``: a small random network (``sw/network.py``) whose layers sit on tiles
-  far apart (:func:`spread_nodes`), so every packet crosses the mesh; back-door weights,
+* ``scale_inference``: a small random network (``sw/network.py``; 8-4-4 by default, since
+  every compiled row loads all 256 columns by LOAD_CELL: 3 072 cells, about 60 000 cycles)
+  whose layers sit on tiles far apart (:func:`spread_nodes`), so every packet crosses the
+  mesh; back-door weights,
   configured and run by the runtime, logits, clips and counters equal to the golden
   model's and to the compiler's arithmetic (``ideal_forward``).
 
