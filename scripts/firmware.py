@@ -8,6 +8,9 @@ gateware cannot disagree on where memory is. Compiler: Debian's ``or1k-elf-gcc``
 ``-O2`` with GCC's default instruction set (hardware multiply and divide).
 
     python -m scripts.firmware [--list] [NAME ...]
+
+Programs: ``sw/fw/tests/*.c`` (also run on QEMU: the trace tests) and ``sw/fw/soc/*.c``
+(need the chip behind the core: block ``soc``).
 """
 
 import argparse
@@ -160,17 +163,23 @@ def _link(name, sources):
     return Program(name, elf)
 
 
-def test_programs():
-    """Names of the C test programs (``sw/fw/tests/<name>.c``)."""
-    return sorted(p.stem for p in (FW / "tests").glob("*.c"))
+#: Program groups: ``tests`` run on QEMU too (trace comparison), ``soc`` need the chip.
+GROUPS = ("tests", "soc")
 
 
-def build_program(name):
-    """Build ``sw/fw/tests/<name>.c`` (with crt0 and libc) into ``build/fw/<name>.elf``."""
-    src = FW / "tests" / f"{name}.c"
+def test_programs(group="tests"):
+    """Names of the C programs of ``group`` (``sw/fw/<group>/<name>.c``)."""
+    return sorted(p.stem for p in (FW / group).glob("*.c"))
+
+
+def build_program(name, group="tests"):
+    """Build ``sw/fw/<group>/<name>.c`` (with crt0 and libc) into ``build/fw/<name>.elf``."""
+    if group not in GROUPS:
+        raise ValueError(f"group = {group!r}: choose one of {', '.join(GROUPS)}")
+    src = FW / group / f"{name}.c"
     if not src.exists():
         raise ValueError(f"program {name!r}: no {src.relative_to(ROOT)}; choose one of "
-                         f"{', '.join(test_programs())}")
+                         f"{', '.join(test_programs(group))}")
     return _link(name, [src])
 
 
@@ -184,21 +193,30 @@ def build_asm(name, text, directory=None):
     return _link(name, [src])
 
 
+def _group_of(name):
+    for g in GROUPS:
+        if name in test_programs(g):
+            return g
+    raise ValueError(f"program {name!r}: not in sw/fw/{{{','.join(GROUPS)}}}/")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", help="programs (default: all)")
     ap.add_argument("--list", action="store_true", help="list the programs")
     args = ap.parse_args(argv)
     if args.list:
-        print("\n".join(test_programs()))
+        print("\n".join(f"{g}/{n}" for g in GROUPS for n in test_programs(g)))
         return 0
     try:
         toolchain()
     except ToolchainMissing as e:
         print(e, file=sys.stderr)
         return 1
-    for name in args.names or test_programs():
-        p = build_program(name)
+    names = args.names or [(n, g) for g in GROUPS for n in test_programs(g)]
+    for name in names:
+        name, group = name if isinstance(name, tuple) else (name, _group_of(name))
+        p = build_program(name, group)
         print(f"{p.elf.relative_to(ROOT)}: {p.size} bytes")
     return 0
 

@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The OpenRISC core against QEMU, instruction by instruction, on Icarus and Verilator.
 
 Block ``cpu_soc`` (``hdl/soc.py`` without the chip: a build of seconds) is built once per
@@ -128,6 +129,7 @@ class SocTB(ClockedTB):
             raise AssertionError(f"the program did not reach 0x{end_pc:08x} in {MAX_CYCLES} "
                                  f"cycles ({len(retired)} instructions, last pc {last})")
         cycles = round((get_sim_time("ns") - t0) / self.PERIOD_NS)
+        await RisingEdge(d.clk)         # out of the read-only phase the trace ended in
         return retired, bytes(uart), cycles
 
 
@@ -163,6 +165,33 @@ async def cocotb_program(dut):
     Path(test_param("result")).write_text(json.dumps({
         "compared": n, "retired": len(retired), "cycles": cycles,
         "cpi": cycles / len(retired), "size": len(image), "console": uart.decode("latin-1")}))
+
+
+@cocotb.test()
+async def cocotb_soc_chip(dut):
+    """Block ``soc``: run ``sw/fw/soc/chip_access.c`` on the core in front of the chip, then
+    check through the external port what it left in the chip (the port is shared)."""
+    from sim import regs
+
+    tb = SocTB(dut)
+    await tb.start()
+    await tb.load(Path(test_param("bin")).read_bytes())
+    retired, uart, cycles = await tb.run(test_param("end"))
+    shadow = [0] * 32
+    for r in retired:
+        if r.rf_we:
+            shadow[r.rf_idx] = r.rf_value
+    assert shadow[3] == 0, f"chip_access failed its checks: r3 = 0x{shadow[3]:x}"
+    ok, v = await tb.access(regs.SCRATCH)
+    assert ok and v == 0x600D0000, f"SCRATCH = 0x{v:08x}"
+    expect = {0: 0x11223344, 1: 0x00AB0000, 2: 0x0000BEEF}
+    for i, want in expect.items():
+        ok, v = await tb.access(regs.ASRAM_BASE + 4 * i)
+        assert ok and v == want, f"ASRAM word {i} = 0x{v:08x}, expected 0x{want:08x}"
+    ok, v = await tb.access(EXT_CPU_CTRL)
+    assert ok and v == 1, f"EXT_CPU_CTRL = {v} while the core runs"
+    dut._log.info("chip_access: %d instructions in %d cycles (CPI %.2f)", len(retired), cycles,
+                  cycles / len(retired))
 
 
 # -- pytest runners ---------------------------------------------------------------------------
@@ -246,6 +275,18 @@ def test_random_program(sim):
 def test_random_program_long(sim):
     """Ten programs of 2 500 instructions (one is as long as the program memory allows)."""
     _random(sim, 2500, programs=10)
+
+
+@pytest.mark.sim
+@pytest.mark.slow
+@pytest.mark.parametrize("sim", simulators())
+def test_soc_chip(sim):
+    """The core and the external port on the whole chip (``chip-small``)."""
+    from scripts.firmware import build_program
+
+    prog = build_program("chip_access", group="soc")
+    run_cocotb("soc", config_named("chip-small"), "tb.test_cpu", "cocotb_soc_chip", sim,
+               params={"bin": str(prog.bin), "end": prog.symbols["_exit"]})
 
 
 # -- without a simulator ------------------------------------------------------------------------
