@@ -201,9 +201,12 @@ def _qemu_steps(prog):
     digest = hashlib.sha256(prog.elf.read_bytes()).hexdigest()[:12]
     path = prog.elf.parent / "qemu" / f"{prog.name}-{digest}.json"
     if not path.exists():
-        steps, uart = qemu_trace(prog.elf, prog.symbols["_exit"], path.parent / prog.name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_steps(path, steps, uart)
+        # a directory per process: pytest-xdist workers may trace the same program at once
+        work = path.parent / f"{prog.name}-{os.getpid()}"
+        steps, uart = qemu_trace(prog.elf, prog.symbols["_exit"], work)
+        tmp = work / "trace.json"
+        save_steps(tmp, steps, uart)
+        tmp.replace(path)
     return path
 
 
