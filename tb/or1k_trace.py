@@ -286,7 +286,12 @@ def random_program(rng, length):
             # a forward branch (taken or not) over a few instructions, delay slot filled
             label += 1
             out.append(f"    {rng.choice(['l.bf', 'l.bnf', 'l.j'])} 9{label}f")
-            emit(one())
+            # the delay slot: one instruction that needs no flag fix-up before it (the
+            # fix-up would take the slot and push the instruction past the branch)
+            slot = one()
+            while len(slot) > 1 or slot[0].split()[0] in ("l.mfspr", "l.addc", "l.addic"):
+                slot = one()
+            emit(slot)
             for _ in range(rng.randrange(0, 4)):
                 emit(one(), skippable=True)
             out.append(f"9{label}:")

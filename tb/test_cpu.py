@@ -276,8 +276,9 @@ def test_random_program(sim):
 @pytest.mark.slow
 @pytest.mark.parametrize("sim", simulators())
 def test_random_program_long(sim):
-    """Ten programs of 2 500 instructions (one is as long as the program memory allows)."""
-    _random(sim, 2500, programs=10)
+    """Twelve programs of 2 000 instructions (one is about as long as the 16 KiB program
+    memory allows)."""
+    _random(sim, 2000, programs=12)
 
 
 @pytest.mark.sim
