@@ -93,11 +93,27 @@ class SocTB(ClockedTB):
         ok, v = await self.access(EXT_CPU_CTRL)
         assert ok and v == 0, f"EXT_CPU_CTRL reads {v} while the core is held"
 
-    async def run(self, end_pc, stop_pc=None):
-        """Release the core; collect its retired instructions up to ``end_pc`` (or
-        ``stop_pc``) and the console output. Returns ``(retired, uart, cycles)``."""
+    async def run(self, end_pc, traffic=None):
+        """Release the core; collect its retired instructions up to ``end_pc`` and the
+        console output. Returns ``(retired, uart, cycles)``. ``traffic`` (the loaded
+        image): meanwhile, the external port keeps reading the program memory window
+        (which shares its port with the core's loads and stores) and checks the words."""
         d = self.dut
         retired, uart = [], bytearray()
+        done = []
+
+        async def host_traffic(image):
+            words = len(image) // 4
+            reads = 0
+            while not done:
+                i = self.rng.randrange(0x40, words)     # code and read-only data
+                ok, v = await self.access(EXT_CPU_MEM + 4 * i)
+                want = int.from_bytes(image[4 * i:4 * i + 4], "big")
+                assert ok and v == want, \
+                    f"window word {i} read 0x{v:08x} while the core ran, image 0x{want:08x}"
+                reads += 1
+            d._log.info("%d program-memory reads through the external port meanwhile", reads)
+            assert reads > 100, f"only {reads} external reads while the program ran"
 
         async def trace():
             while True:
@@ -122,14 +138,19 @@ class SocTB(ClockedTB):
         t0 = get_sim_time("ns")
         cocotb.start_soon(console())
         task = cocotb.start_soon(trace())
+        host = cocotb.start_soon(host_traffic(traffic)) if traffic else None
         await First(task.complete, ClockCycles(d.clk, MAX_CYCLES))
+        done.append(True)
         if not task.done():
             task.cancel()
             last = retired[-1].pc if retired else None
             raise AssertionError(f"the program did not reach 0x{end_pc:08x} in {MAX_CYCLES} "
                                  f"cycles ({len(retired)} instructions, last pc {last})")
         cycles = round((get_sim_time("ns") - t0) / self.PERIOD_NS)
-        await RisingEdge(d.clk)         # out of the read-only phase the trace ended in
+        if host is not None:
+            await host                  # its last access ends, its checks ran
+        else:
+            await RisingEdge(d.clk)     # out of the read-only phase the trace ended in
         return retired, bytes(uart), cycles
 
 
@@ -143,7 +164,7 @@ async def cocotb_program(dut):
     steps, q_uart = load_steps(test_param("trace"))
     end, stop = test_param("end"), test_param("stop")
     await tb.load(image)
-    retired, uart, cycles = await tb.run(end)
+    retired, uart, cycles = await tb.run(end, traffic=image if test_param("traffic") else None)
     try:
         n = compare(steps, retired, stop_pc=stop, inclusive=stop is None)
     except TraceMismatch as e:
@@ -210,15 +231,16 @@ def _qemu_steps(prog):
     return path
 
 
-def _run_program(prog, sim, stop=None, expect_exit=None):
+def _run_program(prog, sim, stop=None, expect_exit=None, traffic=False):
     trace = _qemu_steps(prog)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = RESULTS / f"{prog.name}-{sim}.json"
+    result = RESULTS / f"{prog.name}{'-traffic' if traffic else ''}-{sim}.json"
     if result.exists():
         result.unlink()
     run_cocotb("cpu_soc", config_named("tiny"), "tb.test_cpu", "cocotb_program", sim,
                params={"bin": str(prog.bin), "trace": str(trace), "end": prog.symbols["_exit"],
-                       "stop": stop, "expect_exit": expect_exit, "result": str(result)})
+                       "stop": stop, "expect_exit": expect_exit, "traffic": traffic,
+                       "result": str(result)})
     r = json.loads(result.read_text())
     print(f"{prog.name} on {sim}: {r['retired']} instructions, {r['cycles']} cycles, "
           f"CPI {r['cpi']:.2f}, {r['size']} bytes")
@@ -237,6 +259,17 @@ def test_program(program, sim):
     from scripts.firmware import build_program
 
     _run_program(build_program(program), sim)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", simulators())
+def test_program_under_host_traffic(sim):
+    """``memory`` again while the external port keeps reading the program memory: the
+    port it shares with the core's loads and stores gives the external access priority,
+    the core waits, and the trace is still QEMU's."""
+    from scripts.firmware import build_program
+
+    _run_program(build_program("memory"), sim, traffic=True)
 
 
 @pytest.mark.sim
