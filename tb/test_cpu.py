@@ -378,6 +378,35 @@ def test_random_streams_use_only_the_implemented_subset():
     assert len(used) >= 60, sorted(set(IMPLEMENTED) - used)
 
 
+def test_standalone_boot_with_baked_firmware():
+    """``Or1kSoc(image=..., run=True)``: the program memory powers on with the firmware and
+    the core runs from reset without the external port (Amaranth's simulator, no HDL
+    build); the console prints what QEMU's does."""
+    from amaranth.sim import Simulator
+
+    from hdl.soc import Or1kSoc
+    from scripts.firmware import build_program
+
+    prog = build_program("memory")
+    _, want = load_steps(_qemu_steps(prog))
+    dut = Or1kSoc(image=prog.image, run=True)
+    out = bytearray()
+
+    async def bench(ctx):
+        for _ in range(20_000):
+            await ctx.tick()
+            if ctx.get(dut.uart_tx_valid):
+                out.append(ctx.get(dut.uart_tx_data))
+                if out.endswith(b"\n"):
+                    return
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert bytes(out) == want, f"console {bytes(out)!r}, QEMU {want!r}"
+
+
 def test_soc_parameters():
     from hdl.soc import Or1kSoc
 
