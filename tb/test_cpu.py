@@ -407,6 +407,23 @@ def test_standalone_boot_with_baked_firmware():
     assert bytes(out) == want, f"console {bytes(out)!r}, QEMU {want!r}"
 
 
+def test_doc_lists_the_implemented_subset():
+    """docs/cpu.md names every instruction of ``IMPLEMENTED`` and the memory map's bases."""
+    from hdl.spec import or1k
+
+    doc = (ROOT / "docs" / "cpu.md").read_text()
+    words = set(doc.replace("`", " ").replace(",", " ").split())
+    # the compare instructions are written as l.sf{eq,ne,...} and "their i forms"
+    missing = [i for i in or1k.IMPLEMENTED if i not in words and not i.startswith("l.sf")]
+    assert not missing, f"docs/cpu.md does not list {missing}"
+    for cond in or1k.SfCond:
+        assert cond.name.lower() in doc, f"docs/cpu.md: no l.sf{cond.name.lower()}"
+    for base in (or1k.CHIP_BASE, or1k.UART_BASE):
+        assert f"0x{base >> 16:04x}_0000" in doc.lower(), f"docs/cpu.md: no 0x{base:08x}"
+    for ext in (or1k.EXT_CPU_CTRL, or1k.EXT_CPU_MEM):
+        assert f"0x{ext:05X}" in doc, f"docs/cpu.md: no 0x{ext:05X}"
+
+
 def test_soc_parameters():
     from hdl.soc import Or1kSoc
 
