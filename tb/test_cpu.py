@@ -326,7 +326,7 @@ def _random(sim, length, programs=1):
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", simulators())
 def test_random_program(sim):
-    _random(sim, 1500)
+    _random(sim, 1000)
 
 
 @pytest.mark.sim
