@@ -11,7 +11,7 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-all test-fpga demo verilog docs lint synth fpga formal report-ispva bench bench-scale clean
+.PHONY: help setup test test-all test-fpga demo verilog docs lint synth fpga formal report-ispva bench bench-scale firmware clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -22,18 +22,23 @@ help:  ## List the targets
 	@echo "             SCALE_ARGS='--golden-only' (python -m scripts.bench_scale --help)"
 	@echo "             BENCH_RTL_ARGS='--sims verilator --images 20' (python -m scripts.bench_rtl --help)"
 
-setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus and ccache if missing
+setup: $(STAMP)  ## Create .venv, install the project and its pinned tools; apt-get Icarus, ccache, or1k-elf-gcc and QEMU if missing
 
 $(STAMP): pyproject.toml
-	@command -v iverilog >/dev/null || { \
-	  echo "Installing Icarus Verilog (apt-get)"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iverilog; }
-	@command -v ccache >/dev/null || { \
-	  echo "Installing ccache (apt-get): Verilator builds share their runtime objects"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y -qq --no-install-recommends ccache \
-	    || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends ccache; }; }
+	@# Debian packages: Icarus; ccache (Verilator builds share their runtime objects,
+	@# docs/verification.md); the OpenRISC firmware's cross compiler and the QEMU its traces
+	@# are compared with (docs/cpu.md: gcc-or1k-elf, qemu-system-misc for qemu-system-or1k).
+	@missing=""; \
+	  command -v iverilog >/dev/null || missing="$$missing iverilog"; \
+	  command -v ccache >/dev/null || missing="$$missing ccache"; \
+	  command -v or1k-elf-gcc >/dev/null || missing="$$missing gcc-or1k-elf"; \
+	  command -v qemu-system-or1k >/dev/null || missing="$$missing qemu-system-misc"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing$$missing (apt-get)"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && \
+	    $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e .
@@ -52,6 +57,9 @@ demo: setup  ## The digits network on the chip: golden model and RTL (Verilator)
 
 verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/
 	$(RUN) python -m scripts.generate --config $(CONFIG)
+
+firmware: setup  ## Build the OpenRISC programs (sw/fw/) into build/fw/: ELF for QEMU, raw images for the SoC (docs/cpu.md)
+	$(RUN) python -m scripts.firmware
 
 docs: setup  ## Generate docs/registers.md, sw/include/rram_regs.h and sim/regs.py from hdl/spec/regmap.py
 	$(RUN) python -m scripts.gen_regs
