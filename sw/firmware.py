@@ -715,8 +715,9 @@ def build_or1k(table_source, build_dir, crt0=None, linker_script=None):
     ld = Path(linker_script or OR1K_DIR / "link.ld")
     elf = d / "infer.elf"
     srcs = [FW_DIR / s for s in (*FW_SOURCES, "hal_or1k.c", "main_or1k.c")]
-    _run(["or1k-elf-gcc", "-O2", "-nostdlib", "-nostartfiles", *_cc_flags(), "-T", str(ld),
-          str(crt0), *map(str, srcs), str(d / "net_table.c"), "-lgcc", "-o", str(elf)])
+    _run(["or1k-elf-gcc", "-O2", "-msoft-mul", "-msoft-div", "-nostdlib", "-nostartfiles",
+          *_cc_flags(), "-T", str(ld), str(crt0), *map(str, srcs), str(d / "net_table.c"),
+          "-lgcc", "-o", str(elf)])
     text, data, bss = (int(v) for v in _run(["or1k-elf-size", str(elf)]).splitlines()[1]
                        .split()[:3])
     return elf, {"text": text, "data": data, "bss": bss}

@@ -9,6 +9,9 @@
 /* Answers are counted per tile and request kind, as Runtime stashes them per (source,
  * request): answers of one tile to one kind of request arrive in order. */
 enum { K_BUF, K_MVM, K_PROGRAM, K_CSR_WRITE, K_CSR_READ, K_KINDS };
+/* Row stride of the per-tile arrays: a power of two, so indexing needs no multiply. */
+#define K_STRIDE 8
+_Static_assert(K_KINDS <= K_STRIDE && FW_REPORT_WORDS <= K_STRIDE, "K_STRIDE too small");
 
 static const uint8_t kind_request[K_KINDS] = {
     RRAM_MSG_BUF_WRITE, RRAM_MSG_START_MVM, RRAM_MSG_START_PROGRAM, RRAM_MSG_CSR_WRITE,
@@ -17,15 +20,15 @@ static const uint8_t kind_request[K_KINDS] = {
 
 static const struct fw_net *net;
 static uint32_t polls;                  /* IRQ_STATUS reads before a wait times out */
-static uint16_t got[FW_MAX_TILES][K_KINDS];
-static uint32_t last[FW_MAX_TILES][K_KINDS];
+static uint16_t got[FW_MAX_TILES][K_STRIDE];
+static uint32_t last[FW_MAX_TILES][K_STRIDE];
 static uint32_t buf_answers;            /* BUF_WRITE answers taken (programming) */
 static uint32_t clips;                  /* START_MVM answer values of the image */
 static uint32_t data_words;             /* output words taken into out[] */
 static uint32_t out_limit;
 static int32_t out[FW_MAX_VALUES];
 static int32_t codes[FW_MAX_VALUES];
-static uint32_t before[FW_MAX_TILES][FW_REPORT_WORDS];
+static uint32_t before[FW_MAX_TILES][K_STRIDE];
 static struct fw_packet pkt;
 static uint32_t body[FW_MAX_PACKET];
 
@@ -171,7 +174,7 @@ static uint32_t read_counters(uint32_t t, uint32_t *report)
  * BUF_WRITE answers owed, then the runs collected in tile order. */
 static uint32_t program(uint32_t reports)
 {
-    uint32_t chunk = chunk_words(), posted = 0, after[FW_REPORT_WORDS];
+    uint32_t chunk = chunk_words(), posted = 0, after[K_STRIDE];
     for (uint32_t t = 0; t < net->n_tiles; t++)
         TRY(read_counters(t, before[t]));
     buf_answers = 0;
