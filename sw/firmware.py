@@ -73,8 +73,8 @@ TABLE_MAGIC = 0x524E_4554
 TABLE_VERSION = 1
 #: Firmware limits (static arrays): tiles, values of one layer, words of one packet body,
 #: START_PROGRAM body words.
-MAX_TILES = 64
-MAX_VALUES = 512
+MAX_TILES = 48
+MAX_VALUES = 256
 MAX_PACKET = 128
 WV_WORDS_MAX = 8
 #: IRQ_STATUS reads before a wait ends with TIMEOUT when the mailbox's TIMEOUT is 0.
@@ -105,6 +105,7 @@ class FwError(enum.IntEnum):
     TILE = 5        # a tile answered ERROR: DETAIL0 = node | request << 8 | NiError << 16
     TIMEOUT = 6     # no answer: DETAIL0 = node | request << 8, DETAIL1 = polls
     UNEXPECTED = 7  # a packet nobody asked for: DETAIL0 = its head, DETAIL1 = first body word
+    EXCEPTION = 8   # (core) an exception other than a bus error: DETAIL0 = vector, DETAIL1 = EPCR
 
 
 class TableFault(enum.IntEnum):
@@ -364,11 +365,21 @@ def check_table(table, cfg):
         if tg.ndim != 2 or tg.shape[1] != a.cols or not 0 < tg.shape[0] <= a.rows:
             _fail(f"{w}.targets.shape", tg.shape,
                   f"whole rows of the {a.rows} x {a.cols} array")
-        if tg.size and (tg.min() < 0 or tg.max() >= len(table.levels)):
+        if tg.size and (tg.min() < 0 or tg.max() >= min(len(table.levels), 16)):
             _fail(f"{w}.targets", int(tg.max() if tg.max() >= len(table.levels) else tg.min()),
                   f"a target is a register set 0 .. {len(table.levels) - 1}")
         if len(t.program) != wv_words(cfg) or len(t.program) > WV_WORDS_MAX:
             _fail(f"{w}.program", len(t.program), f"START_PROGRAM takes {wv_words(cfg)} words")
+
+
+def pack_targets(targets):
+    """Bytes of a tile's targets (register sets, row-major): two cells a byte, cell ``c``
+    in bits ``4 (c % 2) ..`` of byte ``c // 2`` (the digits network's 12 288 targets in
+    6 KB of the core's memory)."""
+    flat = np.asarray(targets, np.int64).ravel()
+    if flat.size % 2:
+        flat = np.append(flat, 0)
+    return (flat[0::2] | flat[1::2] << 4).tolist()
 
 
 def _c_array(ctype, name, values, per_line=16):
@@ -398,7 +409,7 @@ def c_table(table, name="network"):
            '#include "fw_table.h"', ""]
     for k, t in enumerate(table.tiles):
         out += _c_array("int32_t", f"bias_{k}", t.bias)
-        out += _c_array("uint8_t", f"targets_{k}", np.asarray(t.targets).ravel(), 32)
+        out += _c_array("uint8_t", f"targets_{k}", pack_targets(t.targets), 32)
     out += _c_array("uint16_t", "levels", table.levels)
     out += ["", f"static const struct fw_layer layers[{len(table.layers)}] = {{"]
     for lp in table.layers:

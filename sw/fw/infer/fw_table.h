@@ -30,7 +30,8 @@ struct fw_tile {
     uint32_t desc[RRAM_TILE_FIELDS];           /* written field by field, in field order */
     const int32_t *bias;     /* bias of pairs 0 .. n_bias - 1 (accumulator units) */
     uint16_t n_bias;
-    const uint8_t *targets;  /* register set of every cell, row-major, n_targets cells */
+    const uint8_t *targets;  /* register set of every cell, row-major, two cells a byte:
+                                cell c in bits 4 (c % 2) + 3 .. 4 (c % 2) of byte c / 2 */
     uint16_t target_cols;    /* cells per row (whole rows: the array's columns) */
     uint16_t target_rows;
     uint32_t n_targets;      /* target_rows * target_cols */

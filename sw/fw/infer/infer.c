@@ -11,7 +11,9 @@
 enum { K_BUF, K_MVM, K_PROGRAM, K_CSR_WRITE, K_CSR_READ, K_KINDS };
 /* Row stride of the per-tile arrays: a power of two, so indexing needs no multiply. */
 #define K_STRIDE 8
-_Static_assert(K_KINDS <= K_STRIDE && FW_REPORT_WORDS <= K_STRIDE, "K_STRIDE too small");
+/* Report words kept per tile (node, pulses, failures, cycles): a power of two too. */
+#define FW_REPORT_STRIDE 4
+_Static_assert(K_KINDS <= K_STRIDE && FW_REPORT_WORDS <= FW_REPORT_STRIDE, "strides");
 
 static const uint8_t kind_request[K_KINDS] = {
     RRAM_MSG_BUF_WRITE, RRAM_MSG_START_MVM, RRAM_MSG_START_PROGRAM, RRAM_MSG_CSR_WRITE,
@@ -21,14 +23,14 @@ static const uint8_t kind_request[K_KINDS] = {
 static const struct fw_net *net;
 static uint32_t polls;                  /* IRQ_STATUS reads before a wait times out */
 static uint16_t got[FW_MAX_TILES][K_STRIDE];
-static uint32_t last[FW_MAX_TILES][K_STRIDE];
+static uint32_t csr_value;              /* the last CSR_READ answer (one outstanding) */
 static uint32_t buf_answers;            /* BUF_WRITE answers taken (programming) */
 static uint32_t clips;                  /* START_MVM answer values of the image */
 static uint32_t data_words;             /* output words taken into out[] */
 static uint32_t out_limit;
 static int32_t out[FW_MAX_VALUES];
 static int32_t codes[FW_MAX_VALUES];
-static uint32_t before[FW_MAX_TILES][K_STRIDE];
+static uint32_t before[FW_MAX_TILES][FW_REPORT_STRIDE];
 static struct fw_packet pkt;
 static uint32_t body[FW_MAX_PACKET];
 
@@ -92,7 +94,8 @@ static uint32_t take(uint32_t waiting)
     if ((pkt.mtype != RRAM_MSG_DONE && pkt.mtype != RRAM_MSG_CSR_DATA) || k == K_KINDS)
         return unexpected();
     got[t][k]++;
-    last[t][k] = pkt.body[0];
+    if (k == K_CSR_READ)
+        csr_value = pkt.body[0];
     if (k == K_BUF)
         buf_answers++;
     if (k == K_MVM)
@@ -100,22 +103,26 @@ static uint32_t take(uint32_t waiting)
     return FW_ERR_NONE;
 }
 
-/* The next answer of tile `t` to a request of kind `k`; its value (low 32 bits). */
-static uint32_t answer(uint32_t t, uint32_t k, uint32_t *value)
+/* The next answer of tile `t` to a request of kind `k`. */
+static uint32_t answer(uint32_t t, uint32_t k)
 {
     while (got[t][k] == 0)
         TRY(take(net->tiles[t].node | (uint32_t)kind_request[k] << 8));
     got[t][k]--;
-    if (value)
-        *value = last[t][k];
     return FW_ERR_NONE;
 }
 
 static uint32_t answers(uint32_t t, uint32_t k, uint32_t n)
 {
     for (; n; n--)
-        TRY(answer(t, k, 0));
+        TRY(answer(t, k));
     return FW_ERR_NONE;
+}
+
+/* Register set of cell `c` (row-major): two cells a byte, the even one in bits 3:0. */
+static uint32_t target(const struct fw_tile *tp, uint32_t c)
+{
+    return (tp->targets[c >> 1] >> ((c & 1u) << 2)) & 0xFu;
 }
 
 static uint32_t chunk_words(void)
@@ -146,10 +153,10 @@ static uint32_t buffer(uint32_t t, uint32_t buf, const int32_t *values, uint32_t
 }
 
 static uint32_t request(uint32_t t, uint32_t mtype, uint32_t aux, const uint32_t *words,
-                        uint32_t n, uint32_t *value)
+                        uint32_t n)
 {
     TRY(chip_send(net, &net->tiles[t], mtype, aux, words, n));
-    return answer(t, kind_of(mtype), value);
+    return answer(t, kind_of(mtype));
 }
 
 /* The counters a program report needs: every counter read in order, as Driver.counters
@@ -157,8 +164,8 @@ static uint32_t request(uint32_t t, uint32_t mtype, uint32_t aux, const uint32_t
 static uint32_t read_counters(uint32_t t, uint32_t *report)
 {
     for (uint32_t c = 0; c < RRAM_TILE_COUNTERS; c++) {
-        uint32_t v;
-        TRY(request(t, RRAM_MSG_CSR_READ, RRAM_TILE_COUNTER_BASE + c, 0, 0, &v));
+        TRY(request(t, RRAM_MSG_CSR_READ, RRAM_TILE_COUNTER_BASE + c, 0, 0));
+        uint32_t v = csr_value;
         if (c == FW_REPORT_PULSES_COUNTER)
             report[FW_REPORT_PULSES] = v;
         if (c == FW_REPORT_FAILURES_COUNTER)
@@ -174,7 +181,7 @@ static uint32_t read_counters(uint32_t t, uint32_t *report)
  * BUF_WRITE answers owed, then the runs collected in tile order. */
 static uint32_t program(uint32_t reports)
 {
-    uint32_t chunk = chunk_words(), posted = 0, after[K_STRIDE];
+    uint32_t chunk = chunk_words(), posted = 0, after[FW_REPORT_STRIDE];
     for (uint32_t t = 0; t < net->n_tiles; t++)
         TRY(read_counters(t, before[t]));
     buf_answers = 0;
@@ -184,8 +191,8 @@ static uint32_t program(uint32_t reports)
             uint32_t m = tp->n_targets - k < chunk ? tp->n_targets - k : chunk;
             while (posted - buf_answers >= net->program_room)
                 TRY(take(tp->node | RRAM_MSG_BUF_WRITE << 8));
-            for (uint32_t i = 0; i < m; i++)
-                body[1 + i] = tp->targets[k + i];
+            for (uint32_t i = 0, c = k; i < m; i++, c++)
+                body[1 + i] = target(tp, c);
             TRY(post_chunk(t, RRAM_BUF_TARGETS, k, m));
             posted++;
         }
@@ -195,7 +202,7 @@ static uint32_t program(uint32_t reports)
         TRY(take(RRAM_MSG_BUF_WRITE << 8));
     for (uint32_t t = 0; t < net->n_tiles; t++) {
         got[t][K_BUF] = 0;
-        TRY(answer(t, K_PROGRAM, 0));
+        TRY(answer(t, K_PROGRAM));
         TRY(read_counters(t, after));
         if (reports) {
             asram_write(reports + FW_REPORT_NODE, after[FW_REPORT_NODE]);
@@ -212,10 +219,10 @@ static uint32_t load(void)
 {
     for (uint32_t t = 0; t < net->n_tiles; t++) {
         const struct fw_tile *tp = &net->tiles[t];
-        const uint8_t *row = tp->targets;
-        for (uint32_t r = 0; r < tp->target_rows; r++, row += tp->target_cols) {
-            for (uint32_t c = 0; c < tp->target_cols; c++)
-                codes[c] = net->levels[row[c]];
+        uint32_t cell = 0;
+        for (uint32_t r = 0; r < tp->target_rows; r++) {
+            for (uint32_t c = 0; c < tp->target_cols; c++, cell++)
+                codes[c] = net->levels[target(tp, cell)];
             TRY(buffer(t, RRAM_BUF_CELLS, codes, tp->target_cols, r << 8));
         }
     }
@@ -228,10 +235,10 @@ static uint32_t configure(void)
     for (uint32_t t = 0; t < net->n_tiles; t++) {
         const struct fw_tile *tp = &net->tiles[t];
         for (uint32_t f = 0; f < RRAM_TILE_FIELDS; f++)
-            TRY(request(t, RRAM_MSG_CSR_WRITE, RRAM_TILE_FIELD_BASE + f, &tp->desc[f], 1, 0));
+            TRY(request(t, RRAM_MSG_CSR_WRITE, RRAM_TILE_FIELD_BASE + f, &tp->desc[f], 1));
         TRY(buffer(t, RRAM_BUF_BIAS, tp->bias, tp->n_bias, 0));
         uint32_t expect = tp->expect;
-        TRY(request(t, RRAM_MSG_CSR_WRITE, RRAM_TILE_NI_EXPECT, &expect, 1, 0));
+        TRY(request(t, RRAM_MSG_CSR_WRITE, RRAM_TILE_NI_EXPECT, &expect, 1));
     }
     return FW_ERR_NONE;
 }
@@ -264,7 +271,7 @@ static uint32_t infer(void)
             out[i] = 0;
         data_words = 0;
         for (uint32_t t = lp->first_tile; t < le->first_tile + le->n_tiles; t++)
-            TRY(answer(t, K_MVM, 0));
+            TRY(answer(t, K_MVM));
         while (data_words < expected)
             TRY(take(net->host_node | RRAM_MSG_ACTIVATIONS << 8));
         for (uint32_t i = 0; i < out_limit; i++)

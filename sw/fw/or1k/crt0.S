@@ -1,17 +1,39 @@
 /*
- * Placeholder start-up for building the firmware with or1k-elf-gcc until the SoC's own
- * crt0 exists (branch cpu): reset vector at 0x100, stack at the top of RAM, .bss cleared,
- * main(); then the halt loop. Exceptions other than reset: `l.nop 1` and halt.
+ * Minimal start-up for building the firmware with or1k-elf-gcc without the SoC's crt0
+ * (branch cpu, sw/fw/crt0.S, which the RTL runs use). The same conventions: reset at
+ * 0x100, stack at the top of RAM, .bss cleared, main(), then `_exit` (a jump to itself
+ * with `l.nop 1` in its delay slot) with main's result in r3; every other vector calls
+ * or1k_exception(vector, sp), which does not return here.
  */
     .section .vectors, "ax"
     .org 0x100
+    .global _reset
 _reset:
     l.movhi r1, hi(_stack_top)
+    l.j     _start
     l.ori   r1, r1, lo(_stack_top)
-    l.movhi r3, hi(_bss_start)
-    l.ori   r3, r3, lo(_bss_start)
-    l.movhi r4, hi(_bss_end)
-    l.ori   r4, r4, lo(_bss_end)
+
+#define VECTOR(addr)          \
+    .org addr;                \
+    l.ori   r3, r0, addr;     \
+    l.jal   or1k_exception;   \
+    l.or    r4, r1, r1;       \
+    l.j     _exit;            \
+    l.nop
+
+VECTOR(0x200)
+VECTOR(0x600)
+VECTOR(0x700)
+VECTOR(0x800)
+VECTOR(0xc00)
+VECTOR(0xe00)
+
+    .text
+_start:
+    l.movhi r3, hi(__bss_start)
+    l.ori   r3, r3, lo(__bss_start)
+    l.movhi r4, hi(__bss_end)
+    l.ori   r4, r4, lo(__bss_end)
 1:  l.sfltu r3, r4
     l.bnf   2f
     l.nop
@@ -20,14 +42,8 @@ _reset:
     l.addi  r3, r3, 4
 2:  l.jal   main
     l.nop
-3:  l.nop   1
-    l.j     3b
-    l.nop
-
-    /* Bus error (0x200) and every other vector: report r3 = 0xBAD and halt. */
-    .org 0x200
-_bus_error:
-    l.ori   r3, r0, 0xBAD
+    l.or    r3, r11, r11
+    .global _exit
+_exit:
+    l.j     _exit
     l.nop   1
-4:  l.j     4b
-    l.nop
