@@ -560,7 +560,7 @@ def pack_codes(x_codes):
     if x.size and (x.min() < 0 or x.max() > 0xFF):
         raise ValueError("input codes are 8 bits")
     pad = (-x.shape[1]) % 4
-    x = np.pad(x, ((0, 0), (0, pad))).reshape(x.shape[0], -1, 4)
+    x = np.pad(x, ((0, 0), (0, pad))).reshape(x.shape[0], (x.shape[1] + pad) // 4, 4)
     return (x[..., 0] | x[..., 1] << 8 | x[..., 2] << 16 | x[..., 3] << 24).astype(np.int64)
 
 

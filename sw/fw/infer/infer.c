@@ -354,8 +354,9 @@ static uint32_t run(void)
         return fw_fail(FW_ERR_MAILBOX, FW_MB_FLAGS, flags);
     TRY(configure());
     for (uint32_t i = 0; i < n; i++, inputs += in_words, results += res_words) {
-        for (uint32_t j = 0; j < net->n_inputs; j++) {
-            uint32_t w = asram_read(inputs + (j >> 2));
+        for (uint32_t j = 0, w = 0; j < net->n_inputs; j++) {
+            if ((j & 3u) == 0)
+                w = asram_read(inputs + (j >> 2));
             codes[j] = (int32_t)((w >> ((j & 3u) << 3)) & 0xFFu);
         }
         TRY(infer());
