@@ -50,7 +50,8 @@ from sw.runtime import configured_descriptor, host_fed_layers, program_command, 
 __all__ = ["CHIP_BASE", "FirmwareTableError", "FwStatus", "FwError", "TableFault", "Mailbox",
            "Weights", "Result", "Report", "FirmwareTile", "FirmwareLayer", "FirmwareTable",
            "build_table", "check_table", "c_table", "consts_header", "MailboxLayout",
-           "mailbox_layout", "pack_codes", "FirmwareRun", "NativeFirmware", "build_or1k",
+           "mailbox_layout", "batch_images", "pack_codes", "FirmwareRun", "NativeFirmware",
+           "build_or1k", "run_native",
            "FW_DIR", "INCLUDE_DIR"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -694,25 +695,58 @@ class NativeFirmware:
         return FwError(code), tuple(counts)
 
 
+def batch_images(compiled, asram_words=None):
+    """Images one run of the firmware takes: as many as the SRAM holds beside the mailbox
+    and the reports (:func:`mailbox_layout`)."""
+    words = compiled.cfg.host.asram_words if asram_words is None else asram_words
+    fixed = MAILBOX_WORDS + len(compiled.tiles()) * len(Report)
+    per = -(-compiled.network.inputs // 4) + Result.LOGITS + compiled.outputs
+    return max(0, (words - fixed) // per)
+
+
 def run_native(compiled, x_codes, model, build_dir, weights=Weights.PROGRAM, timeout=1000,
                table=None):
     """Emit ``compiled``'s table (or take ``table``), build the native firmware, put the
     images and the mailbox in ``model``'s SRAM by bus writes, run, and read the mailbox.
 
+    More images than the SRAM holds run in batches (:func:`batch_images`), as a host would
+    do it: the first batch puts the weights in as ``weights`` says, the others find them
+    there (PRELOADED).
+
     Returns
     -------
     FirmwareRun
+        Of every batch (results concatenated, bus accesses summed, the first batch's
+        programming reports); the first batch that did not end DONE as it is.
     """
     if table is None:
         table = build_table(compiled)
     fw = NativeFirmware(c_table(table), build_dir)
-    layout = mailbox_layout(compiled, len(x_codes), model.cfg.host.asram_words)
-    for i, v in mailbox_words(layout, x_codes, weights, timeout).items():
-        assert model.write(regs.ASRAM_BASE + 4 * i, v)
-    code, (reads, writes) = fw.run(model)
-    run = read_mailbox(lambda i: model.asram[i], compiled, layout)
+    x_codes = np.asarray(x_codes, np.int64).reshape(-1, compiled.network.inputs)
+    per = batch_images(compiled, model.cfg.host.asram_words)
+    if per == 0:
+        raise ValueError("the activation SRAM holds no image beside the mailbox")
+    runs, reads, writes = [], 0, 0
+    for k in range(0, max(len(x_codes), 1), per):
+        batch = x_codes[k:k + per]
+        layout = mailbox_layout(compiled, len(batch), model.cfg.host.asram_words)
+        for i, v in mailbox_words(layout, batch, weights, timeout).items():
+            assert model.write(regs.ASRAM_BASE + 4 * i, v)
+        code, (r, w) = fw.run(model)
+        run = read_mailbox(lambda i: model.asram[i], compiled, layout)
+        assert run.error == code
+        reads, writes = reads + r, writes + w
+        run.reads, run.writes = reads, writes
+        if run.status != FwStatus.DONE:
+            run.progress += k
+            return run
+        runs.append(run)
+        weights = Weights.PRELOADED
+    run = runs[0]
+    run.progress = sum(r.progress for r in runs)
+    for name in ("classes", "clips", "logits"):
+        setattr(run, name, np.concatenate([getattr(r, name) for r in runs]))
     run.reads, run.writes = reads, writes
-    assert run.error == code
     return run
 
 

@@ -33,6 +33,7 @@ from sw.firmware import (
     Mailbox,
     TableFault,
     Weights,
+    batch_images,
     build_or1k,
     build_table,
     c_table,
@@ -127,6 +128,17 @@ def test_digits_backdoor_equals_compiler(digits, tmp_path):
     run = run_native(c, digits.x_codes, ChipModel(c.cfg), tmp_path, weights=Weights.BACKDOOR)
     _check_equal(run, c, digits.x_codes, backdoor=True)
     assert np.array_equal(run.logits, ideal_forward(c, digits.x_codes)[-1])
+
+
+def test_batches(digits, tmp_path):
+    """More images than the SRAM holds: batches, the weights put in once (back door) and
+    found PRELOADED by the later batches; every logit equal to the compiler's."""
+    c = digits.compiled
+    x = np.tile(digits.x_codes, (7, 1))
+    assert batch_images(c) < len(x) < 2 * batch_images(c)
+    run = run_native(c, x, ChipModel(c.cfg), tmp_path, weights=Weights.BACKDOOR)
+    assert run.status == FwStatus.DONE and run.progress == len(x)
+    assert np.array_equal(run.logits, ideal_forward(c, x)[-1])
 
 
 @pytest.mark.parametrize("sizes,what", [([24, 12, 4], "chains"), ([16, 16, 12], "relay"),
