@@ -11,7 +11,7 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-all test-fpga demo verilog docs lint synth fpga formal report-ispva bench bench-scale clean
+.PHONY: help setup test test-all test-fpga demo verilog fw docs lint synth fpga formal report-ispva bench bench-scale clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ demo: setup  ## The digits network on the chip: golden model and RTL (Verilator)
 
 verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/
 	$(RUN) python -m scripts.generate --config $(CONFIG)
+
+fw: setup  ## The on-chip firmware for CONFIG's digits network: table and or1k ELF in build/fw/CONFIG/ (docs/firmware.md)
+	$(RUN) python -m sw.firmware --check
+	$(RUN) python -m sw.firmware --config $(CONFIG)
 
 docs: setup  ## Generate docs/registers.md, sw/include/rram_regs.h and sim/regs.py from hdl/spec/regmap.py
 	$(RUN) python -m scripts.gen_regs

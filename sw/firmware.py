@@ -74,8 +74,8 @@ TABLE_MAGIC = 0x524E_4554
 TABLE_VERSION = 1
 #: Firmware limits (static arrays): tiles, values of one layer, words of one packet body,
 #: START_PROGRAM body words.
-MAX_TILES = 48
-MAX_VALUES = 256
+MAX_TILES = 16
+MAX_VALUES = 128
 MAX_PACKET = 128
 WV_WORDS_MAX = 8
 #: IRQ_STATUS reads before a wait ends with TIMEOUT when the mailbox's TIMEOUT is 0.

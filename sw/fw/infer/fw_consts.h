@@ -8,8 +8,8 @@
 #define FW_CHIP_BASE                     0x80000000u  /* the chip's Wishbone port on the core's bus */
 #define FW_TABLE_MAGIC                   0x524E4554u
 #define FW_TABLE_VERSION                 1u
-#define FW_MAX_TILES                     48u
-#define FW_MAX_VALUES                    256u
+#define FW_MAX_TILES                     16u
+#define FW_MAX_VALUES                    128u
 #define FW_MAX_PACKET                    128u
 #define FW_WV_WORDS_MAX                  8u
 #define FW_DEFAULT_POLLS                 0x4000000u
