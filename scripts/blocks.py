@@ -111,6 +111,23 @@ def _uart_chip(cfg):
                     bus_timeout=SIM_BUS_TIMEOUT)
 
 
+def _cpu_soc(cfg):
+    # The CPU's SoC without the chip (the trace tests: a build of seconds, not minutes);
+    # ``cfg`` only names the build directory.
+    from hdl.soc import Or1kSoc
+
+    return Or1kSoc(chip=None)
+
+
+def _soc(cfg):
+    # The CPU's SoC with the whole chip behind it (hdl/soc.py).
+    from hdl.chip import Chip
+    from hdl.soc import Or1kSoc
+    from sim.images import chip_images
+
+    return Or1kSoc(chip=Chip(cfg, images=chip_images(cfg)))
+
+
 _ENTRIES = (
     Block("crossbar", _crossbar, "sim.crossbar", "tb/test_crossbar.py", "docs/crossbar.md"),
     Block("wv_unit", _wv_unit, "sim.write_verify", "tb/test_write_verify.py",
@@ -120,6 +137,8 @@ _ENTRIES = (
     Block("chip", _chip, "sim.chip", "tb/test_host.py", "docs/host.md"),
     Block("chip_shared", _chip_shared, "sim.chip", "tb/test_host.py", "docs/host.md"),
     Block("uart_chip", _uart_chip, "sim.chip", "tb/test_uart_bridge.py", "docs/uart.md"),
+    Block("cpu_soc", _cpu_soc, "tb.or1k_trace", "tb/test_cpu.py", "docs/cpu.md"),
+    Block("soc", _soc, "sim.chip", "tb/test_cpu.py", "docs/cpu.md"),
 )
 
 #: name -> :class:`Block`.

@@ -1,0 +1,1 @@
+"""The on-chip OpenRISC 1000 core (docs/cpu.md)."""
