@@ -19,7 +19,7 @@ left in the activation SRAM and writes classes, clipped conversions and logits b
   library whose bus accesses call back into Python, and runs it on the golden model
   (``sim/chip.py``): the fast test ``sw/test_firmware.py``.
 * :func:`build_or1k` builds the firmware for the on-chip OpenRISC core with
-  ``or1k-elf-gcc``.
+  ``or1k-elf-gcc`` and the SoC's crt0 and linker script (``scripts/firmware.py``).
 
 Why a C source and not a binary blob: the C compiler checks the table against the
 firmware's struct (designated initializers: a renamed or retyped field is a build error,
@@ -51,7 +51,7 @@ __all__ = ["CHIP_BASE", "FirmwareTableError", "FwStatus", "FwError", "TableFault
            "Weights", "Result", "Report", "FirmwareTile", "FirmwareLayer", "FirmwareTable",
            "build_table", "check_table", "c_table", "consts_header", "MailboxLayout",
            "mailbox_layout", "batch_images", "pack_codes", "FirmwareRun", "NativeFirmware",
-           "build_or1k", "run_native",
+           "build_or1k", "Or1kFirmware", "run_native",
            "FW_DIR", "INCLUDE_DIR"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +136,8 @@ class Mailbox(enum.IntEnum):
     FLAGS = 8      # Weights in bits [1:0] (host)
     TIMEOUT = 9    # IRQ_STATUS reads per wait, 0: the default (host)
     PROGRESS = 10  # images done (firmware)
+    CYCLES_SETUP = 11   # chip CYCLES from the start to the first image: weights, configure
+    CYCLES_IMAGES = 12  # chip CYCLES over all images (0 on the golden model)
 
 
 #: Words reserved for the mailbox; inputs, results and reports start at or after it.
@@ -592,6 +594,7 @@ class FirmwareRun:
     reports: list = None
     reads: int = 0
     writes: int = 0
+    cycles: tuple = (0, 0)     # chip CYCLES: setup (weights, configure), all images
 
 
 def read_mailbox(read_word, compiled, layout):
@@ -600,6 +603,7 @@ def read_mailbox(read_word, compiled, layout):
     error = FwError(read_word(Mailbox.ERROR))
     run = FirmwareRun(status, error, (read_word(Mailbox.DETAIL0), read_word(Mailbox.DETAIL1)),
                       read_word(Mailbox.PROGRESS))
+    run.cycles = (read_word(Mailbox.CYCLES_SETUP), read_word(Mailbox.CYCLES_IMAGES))
     if status != FwStatus.DONE:
         return run
     n, rw = layout.images, layout.result_words
@@ -750,22 +754,65 @@ def run_native(compiled, x_codes, model, build_dir, weights=Weights.PROGRAM, tim
     return run
 
 
-def build_or1k(table_source, build_dir, crt0=None, linker_script=None):
-    """The firmware for the core: ``or1k-elf-gcc -O2`` with ``crt0`` and ``linker_script``
-    (default: the placeholders in ``sw/fw/or1k/``). Returns ``(elf path, size dict)``."""
+@dataclass(frozen=True)
+class Or1kFirmware:
+    """The firmware built for the core: ``elf``, ``image`` (bytes loaded from address 0),
+    ``symbols`` (name -> address; ``_exit`` is the end), ``size`` (or1k-elf-size's text,
+    data, bss)."""
+
+    elf: Path
+    image: bytes
+    symbols: dict
+    size: dict
+
+
+def build_or1k(table_source, build_dir, ram_bytes=None):
+    """The firmware for the core: ``or1k-elf-gcc -O2`` with the SoC's crt0
+    (``sw/fw/crt0.S``) and its linker script (``scripts.firmware.linker_script``, generated
+    from ``hdl/spec/or1k.py``) for a program memory of ``ram_bytes`` (default: the SoC's).
+
+    Returns
+    -------
+    Or1kFirmware
+
+    Raises
+    ------
+    ValueError
+        When the image and its .bss do not fit ``ram_bytes``.
+    """
+    from hdl.spec.or1k import RAM_BYTES
+    from scripts.firmware import linker_script, symbols
+
+    ram = RAM_BYTES if ram_bytes is None else ram_bytes
     d = Path(build_dir)
     d.mkdir(parents=True, exist_ok=True)
     (d / "net_table.c").write_text(table_source)
-    crt0 = Path(crt0 or OR1K_DIR / "crt0.S")
-    ld = Path(linker_script or OR1K_DIR / "link.ld")
+    ld = linker_script()
+    length = f"LENGTH = 0x{RAM_BYTES:x}"
+    if length not in ld:
+        raise RuntimeError(f"scripts.firmware.linker_script() has no {length!r}")
+    (d / "link.ld").write_text(ld.replace(length, f"LENGTH = 0x{ram:x}"))
     elf = d / "infer.elf"
     srcs = [FW_DIR / s for s in (*FW_SOURCES, "hal_or1k.c", "main_or1k.c")]
-    _run(["or1k-elf-gcc", "-O2", "-msoft-mul", "-msoft-div", "-nostdlib", "-nostartfiles",
-          *_cc_flags(), "-T", str(ld), str(crt0), *map(str, srcs), str(d / "net_table.c"),
-          "-lgcc", "-o", str(elf)])
+    try:
+        _run(["or1k-elf-gcc", "-O2", "-msoft-mul", "-msoft-div", "-nostdlib", "-nostartfiles",
+              "-fno-builtin", "-static", *_cc_flags(), "-T", str(d / "link.ld"),
+              str(ROOT / "sw" / "fw" / "crt0.S"), *map(str, srcs), str(d / "net_table.c"),
+              "-lgcc", "-o", str(elf)])
+    except RuntimeError as e:
+        if "overflowed" in str(e):
+            raise ValueError(f"ram_bytes = {ram}: the firmware and its table do not fit "
+                             f"({e})") from None
+        raise
     text, data, bss = (int(v) for v in _run(["or1k-elf-size", str(elf)]).splitlines()[1]
                        .split()[:3])
-    return elf, {"text": text, "data": data, "bss": bss}
+    _run(["or1k-elf-objcopy", "-O", "binary", str(elf), str(d / "infer.bin")])
+    image = (d / "infer.bin").read_bytes()
+    size = {"text": text, "data": data, "bss": bss}
+    if text + data + bss > ram:
+        raise ValueError(f"ram_bytes = {ram}: the firmware needs {text + data + bss} bytes "
+                         f"and a stack ({size})")
+    return Or1kFirmware(elf, image, symbols(elf), size)
 
 
 def main(argv=None):
@@ -776,6 +823,8 @@ def main(argv=None):
     ap.add_argument("--config", default="default")
     ap.add_argument("--model", default=None, help="ONNX file (default: the digits MLP)")
     ap.add_argument("--out", default=str(ROOT / "build" / "fw"))
+    ap.add_argument("--ram-bytes", type=int, default=32 * 1024,
+                    help="program memory of the core (the digits on default need 32 KB)")
     args = ap.parse_args(argv)
     if args.check:
         ok = CONSTS_H.exists() and CONSTS_H.read_text() == consts_header()
@@ -799,8 +848,10 @@ def main(argv=None):
     (out / "net_table.c").write_text(src)
     print(f"wrote {out / 'net_table.c'}")
     if shutil.which("or1k-elf-gcc"):
-        elf, size = build_or1k(src, out)
-        print(f"built {elf}: text {size['text']} B, data {size['data']} B, bss {size['bss']} B")
+        fw = build_or1k(src, out, ram_bytes=args.ram_bytes)
+        size = fw.size
+        print(f"built {fw.elf}: text {size['text']} B, data {size['data']} B, "
+              f"bss {size['bss']} B")
 
 
 if __name__ == "__main__":

@@ -276,9 +276,12 @@ def test_emitter_refuses(mutate, field):
 def test_or1k_build(digits, tmp_path):
     """The firmware builds for the core with or1k-elf-gcc -O2 (no warnings), and uses no
     multiply or divide instruction and no libgcc arithmetic."""
-    elf, size = build_or1k(c_table(build_table(digits.compiled)), tmp_path)
-    dis = subprocess.run(["or1k-elf-objdump", "-d", str(elf)], capture_output=True,
+    fw = build_or1k(c_table(build_table(digits.compiled)), tmp_path, ram_bytes=32 * 1024)
+    dis = subprocess.run(["or1k-elf-objdump", "-d", str(fw.elf)], capture_output=True,
                          text=True, check=True).stdout
     for bad in ("l.mul", "l.div", "__mulsi3", "__divsi3", "__udivsi3"):
         assert bad not in dis, bad
-    print(f"or1k firmware: {size}")
+    assert "_exit" in fw.symbols and len(fw.image) <= 32 * 1024
+    with pytest.raises(ValueError, match="ram_bytes"):
+        build_or1k(c_table(build_table(digits.compiled)), tmp_path, ram_bytes=16 * 1024)
+    print(f"or1k firmware: {fw.size}")

@@ -62,6 +62,8 @@
 #define FW_MB_FLAGS                    8u
 #define FW_MB_TIMEOUT                  9u
 #define FW_MB_PROGRESS                 10u
+#define FW_MB_CYCLES_SETUP             11u
+#define FW_MB_CYCLES_IMAGES            12u
 
 /* Weights: Mailbox ``FLAGS[1:0]``: how the weights get into the arrays. */
 #define FW_WEIGHTS_PROGRAM                  0u

@@ -328,6 +328,7 @@ static uint32_t run(void)
 {
     TRY(check_table());
     TRY(chip_open(net));
+    uint32_t t0 = chip_read32(RRAM_CYCLES_OFFSET);
     uint32_t asram = (chip_read32(RRAM_CFG_ASRAM_OFFSET) & RRAM_CFG_ASRAM_WORDS_MASK)
                      >> RRAM_CFG_ASRAM_WORDS_LSB;
     uint32_t n = asram_read(FW_MB_IMAGES), inputs = asram_read(FW_MB_INPUTS);
@@ -353,6 +354,8 @@ static uint32_t run(void)
     else if (weights != FW_WEIGHTS_PRELOADED)
         return fw_fail(FW_ERR_MAILBOX, FW_MB_FLAGS, flags);
     TRY(configure());
+    uint32_t t1 = chip_read32(RRAM_CYCLES_OFFSET);
+    asram_write(FW_MB_CYCLES_SETUP, t1 - t0);
     for (uint32_t i = 0; i < n; i++, inputs += in_words, results += res_words) {
         for (uint32_t j = 0, w = 0; j < net->n_inputs; j++) {
             if ((j & 3u) == 0)
@@ -370,6 +373,7 @@ static uint32_t run(void)
             asram_write(results + FW_RESULT_LOGITS + c, (uint32_t)codes[c]);
         asram_write(FW_MB_PROGRESS, i + 1u);
     }
+    asram_write(FW_MB_CYCLES_IMAGES, chip_read32(RRAM_CYCLES_OFFSET) - t1);
     return FW_ERR_NONE;
 }
 
@@ -385,6 +389,8 @@ uint32_t fw_main(const struct fw_net *table)
     asram_write(FW_MB_DETAIL0, 0);
     asram_write(FW_MB_DETAIL1, 0);
     asram_write(FW_MB_PROGRESS, 0);
+    asram_write(FW_MB_CYCLES_SETUP, 0);
+    asram_write(FW_MB_CYCLES_IMAGES, 0);
     asram_write(FW_MB_STATUS, FW_STATUS_RUNNING);
     uint32_t e = run();
     if (e) {
