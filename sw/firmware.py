@@ -76,7 +76,7 @@ TABLE_VERSION = 1
 #: START_PROGRAM body words.
 MAX_TILES = 16
 MAX_VALUES = 128
-MAX_PACKET = 128
+MAX_PACKET = 64
 WV_WORDS_MAX = 8
 #: IRQ_STATUS reads before a wait ends with TIMEOUT when the mailbox's TIMEOUT is 0.
 DEFAULT_POLLS = 1 << 26

@@ -10,7 +10,7 @@
 #define FW_TABLE_VERSION                 1u
 #define FW_MAX_TILES                     16u
 #define FW_MAX_VALUES                    128u
-#define FW_MAX_PACKET                    128u
+#define FW_MAX_PACKET                    64u
 #define FW_WV_WORDS_MAX                  8u
 #define FW_DEFAULT_POLLS                 0x4000000u
 #define FW_MB_WORDS                      16u

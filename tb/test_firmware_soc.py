@@ -1,0 +1,198 @@
+# amaranth: UnusedElaboratable=no
+"""The on-chip firmware on the RTL: block ``soc`` (the OpenRISC core, its program memory
+and the whole chip, ``hdl/soc.py``) on ``chip-small``, Icarus and Verilator.
+
+One cocotb test, :func:`cocotb_firmware`, through the SoC's external Wishbone port:
+
+1. **host driver**: the core held in reset, ``sw.runtime.Runtime`` puts the weights in
+   (back door or write-verify engine), configures and runs the images, timed;
+2. **firmware**: the firmware (``sw/fw/infer``, built with ``or1k-elf-gcc -O2`` and the
+   SoC's crt0) written into the program memory through ``EXT_CPU_MEM``, the images and the
+   mailbox into the activation SRAM, the core released (``EXT_CPU_CTRL.RUN``); the test
+   waits for the mailbox's STATUS (read every few thousand cycles).
+
+The golden model goes through the same history (the host phase by the driver, then the
+firmware built natively, ``sw.firmware.NativeFirmware``), so every SRAM word the firmware
+wrote (status, classes, clips, logits, programming reports) must be equal; the chip cycle
+counts it measured are reported (the golden model has none). The logits are also compared
+with the host driver's and, with back-door weights, with the compiler's arithmetic.
+"""
+
+import json
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import ClockCycles
+
+from hdl.spec.or1k import EXT_CPU_CTRL, EXT_CPU_MEM, CpuCtrl
+from sim import regs
+from sim.driver import Driver, ModelBackend
+from sw.compiler import compile_network, ideal_forward
+from sw.firmware import (
+    FwStatus,
+    Mailbox,
+    NativeFirmware,
+    Weights,
+    build_or1k,
+    build_table,
+    c_table,
+    mailbox_layout,
+    mailbox_words,
+    read_mailbox,
+)
+from sw.network import random_network
+from sw.runtime import Runtime
+from tb.bus import ClockedTB
+from tb.configs import config as config_named
+from tb.harness import run_cocotb, simulators, test_param
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The network: 16 inputs, 8 hidden (tile to tile, NI_EXPECT), 4 outputs; 3 images.
+SIZES = (16, 8, 4)
+IMAGES = 3
+SEED = 5
+#: IRQ_STATUS polls per wait on the RTL (a write-verify run of a tile is the longest).
+POLLS = 1 << 20
+#: Cycles between two reads of the mailbox's STATUS, and the most the test waits.
+POLL_CYCLES = 2000
+MAX_CYCLES = 20_000_000
+
+
+def job(cfg):
+    """The compiled network and the images (deterministic: the runner and the cocotb test
+    rebuild the same)."""
+    rng = np.random.default_rng(SEED)
+    net = random_network(rng, list(SIZES), bias_sigma=0.2)
+    compiled = compile_network(net, cfg, rng.uniform(0, 1, (256, SIZES[0])))
+    x = rng.integers(0, 1 << cfg.input_bits, (IMAGES, SIZES[0]))
+    return compiled, x
+
+
+async def host_phase(drv, compiled, x, weights):
+    """The host driver: weights, configuration, the images; logits, clips, reports."""
+    await drv.open()
+    rt = Runtime(drv, compiled)
+    if weights == Weights.PROGRAM:
+        reports = [r.__dict__ for r in await rt.program()]
+    else:
+        await rt.load()
+        reports = []
+    await rt.configure()
+    logits, clips = await rt.infer(x)
+    return logits, clips, reports
+
+
+def golden(compiled, x, weights, table_source, build_dir):
+    """The same history on the golden model: the host phase, then the firmware (native).
+    Returns the host phase's results and the model's SRAM after the firmware."""
+    import asyncio
+
+    cfg = compiled.cfg
+    backend = ModelBackend(cfg)
+    host = asyncio.run(host_phase(Driver(backend, cfg), compiled, x, weights))
+    model = backend.model
+    layout = mailbox_layout(compiled, len(x))
+    for i, v in mailbox_words(layout, x, weights, POLLS).items():
+        assert model.write(regs.ASRAM_BASE + 4 * i, v)
+    NativeFirmware(table_source, build_dir).run(model)
+    return host, list(model.asram)
+
+
+@cocotb.test()
+async def cocotb_firmware(dut):
+    from tb.wb_backend import RtlBackend
+
+    tb = ClockedTB(dut)
+    cfg = tb.cfg
+    for s in ("wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w"):
+        getattr(dut, s).value = 0
+    await tb.reset()
+    weights = Weights[test_param("weights")]
+    compiled, x = job(cfg)
+    drv = Driver(RtlBackend(dut, cfg, pipelined=False, irq_timeout=5_000_000), cfg)
+    period = tb.PERIOD_NS
+
+    # 1. The host driver (the core held in reset: EXT_CPU_CTRL.RUN = 0 at power-on).
+    assert await drv.read(EXT_CPU_CTRL) == 0
+    t0 = get_sim_time("ns")
+    logits_h, clips_h, reports_h = await host_phase(drv, compiled, x, weights)
+    host_cycles = round((get_sim_time("ns") - t0) / period)
+
+    # 2. The firmware.
+    image = Path(test_param("bin")).read_bytes()
+    words = [int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big")
+             for i in range(0, len(image), 4)]
+    for i, w in enumerate(words):
+        await drv.write(EXT_CPU_MEM + 4 * i, w)
+    assert await drv.read(EXT_CPU_MEM + 4 * 0x40) == words[0x40]
+    layout = mailbox_layout(compiled, len(x))
+    for i, v in mailbox_words(layout, x, weights, POLLS).items():
+        await drv.write(regs.ASRAM_BASE + 4 * i, v)
+    await drv.write(EXT_CPU_CTRL, 1 << CpuCtrl.RUN)
+    t0 = get_sim_time("ns")
+    status = FwStatus.IDLE
+    while round((get_sim_time("ns") - t0) / period) < MAX_CYCLES:
+        await ClockCycles(dut.clk, POLL_CYCLES)
+        status = FwStatus(await drv.read(regs.ASRAM_BASE + 4 * Mailbox.STATUS))
+        if status in (FwStatus.DONE, FwStatus.ERROR):
+            break
+    run_cycles = round((get_sim_time("ns") - t0) / period)
+    sram = [await drv.read(regs.ASRAM_BASE + 4 * i) for i in range(layout.end)]
+    run = read_mailbox(lambda i: sram[i], compiled, layout)
+    assert run.status == FwStatus.DONE, \
+        f"firmware: {run.status.name}, {run.error.name}, detail {run.detail} after " \
+        f"{run_cycles} cycles (progress {run.progress})"
+
+    # Against the golden model: the same history, every SRAM word but the cycle counts.
+    (logits_g, clips_g, reports_g), gsram = golden(
+        compiled, x, weights, Path(test_param("table")).read_text(),
+        Path(test_param("native")))
+    cyc = {Mailbox.CYCLES_SETUP, Mailbox.CYCLES_IMAGES}
+    for i in range(layout.end):
+        if i not in cyc:
+            assert sram[i] == gsram[i], f"SRAM word {i}: RTL 0x{sram[i]:08x}, golden " \
+                                        f"0x{gsram[i]:08x}"
+    assert np.array_equal(logits_h, logits_g) and np.array_equal(clips_h, clips_g)
+    assert reports_h == reports_g
+    assert np.array_equal(run.logits, logits_h), f"firmware {run.logits}, host {logits_h}"
+    assert np.array_equal(run.clips, clips_h)
+    assert np.array_equal(run.classes, np.argmax(logits_h, axis=1))
+    if weights == Weights.BACKDOOR:
+        assert np.array_equal(run.logits, ideal_forward(compiled, x)[-1])
+    else:
+        got = [(r["node"], r["pulses"], r["failures"], r["cycles"]) for r in run.reports]
+        assert got == [(r["node"], r["pulses"], r["failures"], r["cycles"]) for r in reports_h]
+    result = {"weights": weights.name, "images": len(x),
+              "host": {"cycles": host_cycles},
+              "firmware": {"setup_cycles": run.cycles[0], "image_cycles": run.cycles[1],
+                           "cycles_per_image": run.cycles[1] / len(x),
+                           "release_to_done": run_cycles, "image_bytes": len(image)}}
+    # The host's images alone, for the same comparison (weights and configuration again).
+    t0 = get_sim_time("ns")
+    await Runtime(drv, compiled).infer(x)
+    result["host"]["cycles_per_image"] = (get_sim_time("ns") - t0) / period / len(x)
+    Path(test_param("result")).write_text(json.dumps(result, indent=1))
+    dut._log.info("firmware vs host driver: %s", result)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", simulators())
+@pytest.mark.parametrize("weights", ["BACKDOOR", "PROGRAM"])
+def test_firmware_soc(weights, sim):
+    cfg = config_named("chip-small")
+    compiled, _ = job(cfg)
+    out = ROOT / "build" / "fw" / f"soc-{cfg.name}"
+    source = c_table(build_table(compiled), f"{SIZES} on {cfg.name}")
+    fw = build_or1k(source, out / "or1k")
+    result = out / f"result-{weights}-{sim}.json"
+    result.unlink(missing_ok=True)
+    run_cocotb("soc", cfg, "tb.test_firmware_soc", "cocotb_firmware", sim,
+               params={"bin": str(fw.elf.with_suffix(".bin")), "weights": weights,
+                       "table": str(out / "or1k" / "net_table.c"),
+                       "native": str(out / "native"), "result": str(result)})
+    r = json.loads(result.read_text())
+    print(f"{weights} on {sim}: firmware {r['firmware']}, host {r['host']}, "
+          f"firmware size {fw.size}")
