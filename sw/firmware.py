@@ -41,7 +41,7 @@ import numpy as np
 
 from hdl.spec.fields import width_of
 from hdl.spec.host import EXPECT_BITS, config_digest, wv_words
-from hdl.spec.noc import head_fields, node_xy
+from hdl.spec.noc import COORD_BITS, head_fields, node_xy
 from hdl.spec.tile import TileCounter, TileField
 from hdl.spec.write_verify import WV_SETS
 from sim import regs
@@ -497,6 +497,8 @@ def consts_header():
         f"#define FW_WV_WORDS_MAX                  {WV_WORDS_MAX}u",
         f"#define FW_DEFAULT_POLLS                 0x{DEFAULT_POLLS:X}u",
         f"#define FW_MB_WORDS                      {MAILBOX_WORDS}u",
+        f"#define FW_COORD_BITS                    {COORD_BITS}u  "
+        "/* bits of a mesh coordinate (hdl/spec/noc.py) */",
         "#define FW_FLAGS_WEIGHTS_LSB             0u",
         "#define FW_FLAGS_WEIGHTS_MASK            0x3u",
         f"#define FW_REPORT_WORDS                  {len(Report)}u",

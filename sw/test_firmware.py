@@ -203,14 +203,19 @@ def test_tile_error_answer(digits, tmp_path):
     assert run.detail[0] == node | MsgType.CSR_WRITE << 8 | NiError.BAD_VALUE << 16
 
 
-def test_bus_error(digits, tmp_path):
-    """Packets longer than the chip takes: the command queue ends the head with ERR
-    (BAD_HEAD) and the firmware reports the error log's cause and address."""
-    def change(t):
-        t.max_packet_flits = 70
-
-    run = _bad_run(digits, tmp_path, change, weights=Weights.PROGRAM)
-    assert run.error == FwError.BUS
+def test_bus_error(tmp_path):
+    """Packets longer than the chip takes (a table claiming 16-flit packets on
+    ``chip-small``'s 8): the command queue ends the head with ERR (BAD_HEAD) and the
+    firmware reports the error log's cause and address."""
+    cfg = config_named("chip-small")
+    rng = np.random.default_rng(5)
+    c = compile_network(random_network(rng, [16, 8, 4], bias_sigma=0.2), cfg,
+                        rng.uniform(0, 1, (256, 16)))
+    table = build_table(c)
+    table.max_packet_flits = 16
+    x = rng.integers(0, 1 << cfg.input_bits, (1, 16))
+    run = run_native(c, x, ChipModel(cfg), tmp_path, weights=Weights.PROGRAM, table=table)
+    assert run.status == FwStatus.ERROR and run.error == FwError.BUS
     assert run.detail[0] & 0xF == BusCause.BAD_HEAD
     assert run.detail[1] == regs.CMD_DATA
 

@@ -13,13 +13,21 @@ uint32_t fw_fail(uint32_t error, uint32_t detail0, uint32_t detail1)
     return error;
 }
 
-static uint32_t field(const struct fw_net *net, uint32_t word, uint32_t f)
+/* The head layout of the table's configuration, unpacked once by chip_open. */
+static uint8_t head_lsb[FW_HEAD_FIELDS];
+static uint32_t head_mask[FW_HEAD_FIELDS];
+
+static inline uint32_t field(uint32_t word, uint32_t f)
 {
-    return (word >> net->head_lsb[f]) & ((1u << net->head_width[f]) - 1u);
+    return (word >> head_lsb[f]) & head_mask[f];
 }
 
 uint32_t chip_open(const struct fw_net *net)
 {
+    for (uint32_t f = 0; f < FW_HEAD_FIELDS; f++) {
+        head_lsb[f] = net->head_lsb[f];
+        head_mask[f] = (1u << net->head_width[f]) - 1u;
+    }
     uint32_t v = chip_read32(RRAM_ID_OFFSET);
     if (v != RRAM_ID_VALUE)
         return fw_fail(FW_ERR_CHIP, RRAM_ID_OFFSET, v);
@@ -39,11 +47,12 @@ uint32_t chip_send(const struct fw_net *net, const struct fw_tile *t, uint32_t m
                    uint32_t aux, const uint32_t *body, uint32_t n)
 {
     /* The source fields stay 0: the host node writes its own. */
-    uint32_t head = (uint32_t)t->x << net->head_lsb[FW_HEAD_DEST_X]
-                  | (uint32_t)t->y << net->head_lsb[FW_HEAD_DEST_Y]
-                  | mtype << net->head_lsb[FW_HEAD_MTYPE]
-                  | (n + 1u) << net->head_lsb[FW_HEAD_LENGTH]
-                  | aux << net->head_lsb[FW_HEAD_AUX];
+    (void)net;
+    uint32_t head = (uint32_t)t->x << head_lsb[FW_HEAD_DEST_X]
+                  | (uint32_t)t->y << head_lsb[FW_HEAD_DEST_Y]
+                  | mtype << head_lsb[FW_HEAD_MTYPE]
+                  | (n + 1u) << head_lsb[FW_HEAD_LENGTH]
+                  | aux << head_lsb[FW_HEAD_AUX];
     chip_write32(RRAM_CMD_DATA_OFFSET, head);
     for (uint32_t i = 0; i < n; i++)
         chip_write32(RRAM_CMD_DATA_OFFSET, body[i]);
@@ -68,20 +77,21 @@ uint32_t chip_receive(const struct fw_net *net, struct fw_packet *p, uint32_t po
         if (k >= polls)
             return fw_fail(FW_ERR_TIMEOUT, 0, k);
     }
+    (void)net;
     uint32_t head = chip_read32(RRAM_RESP_DATA_OFFSET);
-    uint32_t len = field(net, head, FW_HEAD_LENGTH);
+    uint32_t len = field(head, FW_HEAD_LENGTH), n = 0;
     p->head = head;
-    p->src_x = (uint8_t)field(net, head, FW_HEAD_SRC_X);
-    p->src_y = (uint8_t)field(net, head, FW_HEAD_SRC_Y);
-    p->mtype = (uint8_t)field(net, head, FW_HEAD_MTYPE);
-    p->aux = (uint16_t)field(net, head, FW_HEAD_AUX);
-    p->n = 0;
+    p->src_x = (uint8_t)field(head, FW_HEAD_SRC_X);
+    p->src_y = (uint8_t)field(head, FW_HEAD_SRC_Y);
+    p->mtype = (uint8_t)field(head, FW_HEAD_MTYPE);
+    p->aux = (uint16_t)field(head, FW_HEAD_AUX);
     /* Pop the whole packet even if it is too long for us, so the queue stays in step. */
     for (uint32_t i = 1; i < len; i++) {
         uint32_t w = chip_read32(RRAM_RESP_DATA_OFFSET);
-        if (p->n < FW_MAX_PACKET)
-            p->body[p->n++] = w;
+        if (n < FW_MAX_PACKET)
+            p->body[n++] = w;
     }
+    p->n = (uint16_t)n;
     if (len == 0 || len - 1u > FW_MAX_PACKET)
         return fw_fail(FW_ERR_UNEXPECTED, head, len);
     return FW_ERR_NONE;

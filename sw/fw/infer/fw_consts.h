@@ -14,6 +14,7 @@
 #define FW_WV_WORDS_MAX                  8u
 #define FW_DEFAULT_POLLS                 0x4000000u
 #define FW_MB_WORDS                      16u
+#define FW_COORD_BITS                    3u  /* bits of a mesh coordinate (hdl/spec/noc.py) */
 #define FW_FLAGS_WEIGHTS_LSB             0u
 #define FW_FLAGS_WEIGHTS_MASK            0x3u
 #define FW_REPORT_WORDS                  4u

@@ -1,20 +1,11 @@
 /*
- * The HAL on the chip's OpenRISC core: the host node's Wishbone port is memory-mapped at
- * FW_CHIP_BASE (fw_consts.h, from the SoC's memory map). Words are 32-bit and the core is
- * big-endian; the firmware only makes whole-word accesses, so no byte order shows.
+ * The core's side of the HAL: the host node's Wishbone port is memory-mapped at
+ * FW_CHIP_BASE (fw_consts.h, from hdl/spec/or1k.py); chip_read32 / chip_write32 are inline
+ * in hal.h. Words are 32-bit and the core is big-endian; the firmware only makes
+ * whole-word accesses, so no byte order shows.
  */
 #include "chip.h"
 #include "hal.h"
-
-uint32_t chip_read32(uint32_t offset)
-{
-    return *(volatile uint32_t *)(FW_CHIP_BASE + offset);
-}
-
-void chip_write32(uint32_t offset, uint32_t value)
-{
-    *(volatile uint32_t *)(FW_CHIP_BASE + offset) = value;
-}
 
 /*
  * Exceptions (crt0 calls this for every vector but reset). A bus error on the chip's port

@@ -38,19 +38,23 @@ static uint32_t body[FW_MAX_PACKET];
 
 static uint32_t kind_of(uint32_t request)
 {
-    for (uint32_t k = 0; k < K_KINDS; k++)
-        if (kind_request[k] == request)
-            return k;
-    return K_KINDS;
+    switch (request) {
+    case RRAM_MSG_BUF_WRITE: return K_BUF;
+    case RRAM_MSG_START_MVM: return K_MVM;
+    case RRAM_MSG_START_PROGRAM: return K_PROGRAM;
+    case RRAM_MSG_CSR_WRITE: return K_CSR_WRITE;
+    case RRAM_MSG_CSR_READ: return K_CSR_READ;
+    default: return K_KINDS;
+    }
 }
+
+/* Table index of the tile at each mesh position (y << FW_COORD_BITS | x), n_tiles where
+ * there is none: the answer's source to its tile in one load. */
+static uint8_t tile_at[1u << (2 * FW_COORD_BITS)];
 
 static uint32_t tile_of(uint32_t x, uint32_t y)
 {
-    uint32_t i;
-    for (i = 0; i < net->n_tiles; i++)
-        if (net->tiles[i].x == x && net->tiles[i].y == y)
-            break;
-    return i;
+    return tile_at[(y << FW_COORD_BITS | x) & ((1u << (2 * FW_COORD_BITS)) - 1u)];
 }
 
 static uint32_t unexpected(void)
@@ -300,11 +304,15 @@ static uint32_t check_table(void)
                 || lp->first_tile + lp->n_tiles > net->n_tiles)
             return fw_fail(FW_ERR_TABLE, FW_TABLE_LAYER_BAD | l << 8, lp->n_outputs);
     }
+    for (uint32_t i = 0; i < sizeof tile_at; i++)
+        tile_at[i] = (uint8_t)net->n_tiles;
     for (uint32_t t = 0; t < net->n_tiles; t++) {
         const struct fw_tile *tp = &net->tiles[t];
         if (tp->x >= net->mesh_width || tp->y >= net->mesh_height
-                || tp->node == net->host_node)
+                || tp->node == net->host_node || tp->x >> FW_COORD_BITS
+                || tp->y >> FW_COORD_BITS)
             return fw_fail(FW_ERR_TABLE, FW_TABLE_NODE_BAD | t << 8, tp->node);
+        tile_at[(uint32_t)tp->y << FW_COORD_BITS | tp->x] = (uint8_t)t;
         if (tp->row0 + tp->n_rows > FW_MAX_VALUES || tp->program_words > FW_WV_WORDS_MAX
                 || tp->layer >= net->n_layers || tp->target_cols > FW_MAX_VALUES)
             return fw_fail(FW_ERR_TABLE, FW_TABLE_TILE_BAD | t << 8, tp->node);
