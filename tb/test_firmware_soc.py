@@ -193,6 +193,62 @@ async def cocotb_firmware(dut):
     dut._log.info("firmware vs host driver: %s", result)
 
 
+@cocotb.test()
+async def cocotb_profile(dut):
+    """Where the core's cycles go: the firmware with PRELOADED weights, every retired
+    instruction's PC and cycle, summed per function (``nm``), written to ``result``."""
+    from cocotb.triggers import First, ReadOnly, RisingEdge
+
+    from tb.wb_backend import RtlBackend
+
+    tb = ClockedTB(dut)
+    cfg = tb.cfg
+    for s in ("wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w"):
+        getattr(dut, s).value = 0
+    await tb.reset()
+    compiled, x = job(cfg)
+    drv = Driver(RtlBackend(dut, cfg, pipelined=False), cfg)
+    await drv.open()
+    await Runtime(drv, compiled).load()
+    image = Path(test_param("bin")).read_bytes()
+    for i in range(0, len(image), 4):
+        await drv.write(EXT_CPU_MEM + i, int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big"))
+    layout = mailbox_layout(compiled, len(x))
+    for i, v in mailbox_words(layout, x, Weights.PRELOADED, POLLS).items():
+        await drv.write(regs.ASRAM_BASE + 4 * i, v)
+    funcs = sorted((a, n) for n, a in test_param("symbols").items())
+    end = test_param("end")
+    trace = []
+
+    async def collect():
+        cycle = 0
+        while True:
+            await RisingEdge(dut.clk)
+            cycle += 1
+            await ReadOnly()
+            if int(dut.retire__valid.value):
+                pc = int(dut.retire__pc.value)
+                trace.append((cycle, pc))
+                if pc == end:
+                    return
+
+    await drv.write(EXT_CPU_CTRL, 1 << CpuCtrl.RUN)
+    task = cocotb.start_soon(collect())
+    await First(task.complete, ClockCycles(dut.clk, MAX_CYCLES))
+    import bisect
+
+    per = {}
+    for (c0, pc), (c1, _) in zip(trace, trace[1:], strict=False):
+        k = bisect.bisect_right([a for a, _ in funcs], pc) - 1
+        name = funcs[k][1] if k >= 0 else "?"
+        n, cyc = per.get(name, (0, 0))
+        per[name] = (n + 1, cyc + c1 - c0)
+    total = trace[-1][0] - trace[0][0]
+    Path(test_param("result")).write_text(json.dumps(
+        {"instructions": len(trace), "cycles": total,
+         "functions": dict(sorted(per.items(), key=lambda kv: -kv[1][1]))}, indent=1))
+
+
 #: (weights, simulator) the regression runs: Icarus is about 30x slower than Verilator on
 #: the SoC, so it runs the shortest case (weights preloaded by the host).
 CASES = [("PROGRAM", "verilator"), ("BACKDOOR", "verilator"), ("PRELOADED", "verilator"),
@@ -220,3 +276,24 @@ def test_firmware_soc(weights, sim):
     r = json.loads(result.read_text())
     print(f"{weights} on {sim}: firmware {r['firmware']}, host {r['host']}, "
           f"firmware size {fw.size}")
+
+
+@pytest.mark.sim
+@pytest.mark.slow
+def test_firmware_profile():
+    """Instructions and cycles per firmware function on the RTL (Verilator), for
+    docs/firmware.md."""
+    cfg = config_named("chip-small")
+    compiled, _ = job(cfg)
+    out = ROOT / "build" / "fw" / f"soc-{cfg.name}"
+    fw = build_or1k(c_table(build_table(compiled), f"{SIZES} on {cfg.name}"), out / "or1k")
+    funcs = {n: a for n, a in fw.symbols.items() if not n.startswith(("_", "."))}
+    funcs.update({"crt0": 0x100})
+    result = out / "profile.json"
+    run_cocotb("soc", cfg, "tb.test_firmware_soc", "cocotb_profile", "verilator",
+               params={"bin": str(fw.elf.with_suffix(".bin")), "symbols": funcs,
+                       "end": fw.symbols["_exit"], "result": str(result)})
+    r = json.loads(result.read_text())
+    print(f"{r['instructions']} instructions in {r['cycles']} cycles")
+    for name, (n, cyc) in list(r["functions"].items())[:12]:
+        print(f"  {name:24} {n:7} instructions {cyc:8} cycles")

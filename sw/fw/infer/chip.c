@@ -84,7 +84,6 @@ uint32_t chip_receive(const struct fw_net *net, struct fw_packet *p, uint32_t po
     p->src_x = (uint8_t)field(head, FW_HEAD_SRC_X);
     p->src_y = (uint8_t)field(head, FW_HEAD_SRC_Y);
     p->mtype = (uint8_t)field(head, FW_HEAD_MTYPE);
-    p->aux = (uint16_t)field(head, FW_HEAD_AUX);
     /* Pop the whole packet even if it is too long for us, so the queue stays in step. */
     for (uint32_t i = 1; i < len; i++) {
         uint32_t w = chip_read32(RRAM_RESP_DATA_OFFSET);

@@ -14,8 +14,8 @@
 /* A packet popped from the response queue. */
 struct fw_packet {
     uint32_t head;
-    uint8_t src_x, src_y, mtype;
-    uint16_t aux;
+    uint8_t src_x, src_y, mtype;    /* (aux is not needed: answers are told apart by
+                                       their source and the request type in their info) */
     uint16_t n;                      /* body words */
     uint32_t body[FW_MAX_PACKET];
 };

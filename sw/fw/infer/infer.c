@@ -62,16 +62,11 @@ static uint32_t unexpected(void)
     return fw_fail(FW_ERR_UNEXPECTED, pkt.head, pkt.n ? pkt.body[0] : 0);
 }
 
-/* Take one packet from the response queue and account for it. `waiting` names what we
- * wait for (node | request << 8), the detail of a timeout. */
-static uint32_t take(uint32_t waiting)
+/* Take one packet from the response queue and account for it. A timeout's DETAIL0 is
+ * filled in by the caller (timed_out), which knows what it waited for. */
+static uint32_t take(void)
 {
-    uint32_t e = chip_receive(net, &pkt, polls);
-    if (e == FW_ERR_TIMEOUT) {
-        fw_fault.detail0 = waiting;
-        return e;
-    }
-    TRY(e);
+    TRY(chip_receive(net, &pkt, polls));
     uint32_t t = tile_of(pkt.src_x, pkt.src_y);
     if (t >= net->n_tiles)
         return unexpected();
@@ -107,12 +102,24 @@ static uint32_t take(uint32_t waiting)
     return FW_ERR_NONE;
 }
 
+/* `e` from take(); a timeout names what we waited for (node | request << 8). */
+static uint32_t timed_out(uint32_t e, uint32_t waiting)
+{
+    if (e == FW_ERR_TIMEOUT)
+        fw_fault.detail0 = waiting;
+    return e;
+}
+
 /* The next answer of tile `t` to a request of kind `k`. */
 static uint32_t answer(uint32_t t, uint32_t k)
 {
-    while (got[t][k] == 0)
-        TRY(take(net->tiles[t].node | (uint32_t)kind_request[k] << 8));
-    got[t][k]--;
+    uint16_t *g = &got[t][k];
+    while (*g == 0) {
+        uint32_t e = take();
+        if (e)
+            return timed_out(e, net->tiles[t].node | (uint32_t)kind_request[k] << 8);
+    }
+    (*g)--;
     return FW_ERR_NONE;
 }
 
@@ -194,7 +201,7 @@ static uint32_t program(uint32_t reports)
         for (uint32_t k = 0; k < tp->n_targets; k += chunk) {
             uint32_t m = tp->n_targets - k < chunk ? tp->n_targets - k : chunk;
             while (posted - buf_answers >= net->program_room)
-                TRY(take(tp->node | RRAM_MSG_BUF_WRITE << 8));
+                TRY(timed_out(take(), tp->node | RRAM_MSG_BUF_WRITE << 8));
             for (uint32_t i = 0, c = k; i < m; i++, c++)
                 body[1 + i] = target(tp, c);
             TRY(post_chunk(t, RRAM_BUF_TARGETS, k, m));
@@ -203,7 +210,7 @@ static uint32_t program(uint32_t reports)
         TRY(chip_send(net, tp, RRAM_MSG_START_PROGRAM, 0, tp->program, tp->program_words));
     }
     while (buf_answers < posted)
-        TRY(take(RRAM_MSG_BUF_WRITE << 8));
+        TRY(timed_out(take(), RRAM_MSG_BUF_WRITE << 8));
     for (uint32_t t = 0; t < net->n_tiles; t++) {
         got[t][K_BUF] = 0;
         TRY(answer(t, K_PROGRAM));
@@ -277,7 +284,7 @@ static uint32_t infer(void)
         for (uint32_t t = lp->first_tile; t < le->first_tile + le->n_tiles; t++)
             TRY(answer(t, K_MVM));
         while (data_words < expected)
-            TRY(take(net->host_node | RRAM_MSG_ACTIVATIONS << 8));
+            TRY(timed_out(take(), net->host_node | RRAM_MSG_ACTIVATIONS << 8));
         for (uint32_t i = 0; i < out_limit; i++)
             codes[i] = out[i];
         seg = end + 1u;
