@@ -11,7 +11,7 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-all test-fpga demo verilog fw docs lint synth fpga formal report-ispva bench bench-scale clean
+.PHONY: help setup test test-all test-fpga demo verilog docs lint synth fpga formal report-ispva bench bench-scale firmware fw-infer clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -22,13 +22,20 @@ help:  ## List the targets
 	@echo "             SCALE_ARGS='--golden-only' (python -m scripts.bench_scale --help)"
 	@echo "             BENCH_RTL_ARGS='--sims verilator --images 20' (python -m scripts.bench_rtl --help)"
 
-setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus if missing
+setup: $(STAMP)  ## Create .venv, install the project and its pinned tools, install Icarus, or1k-elf-gcc and QEMU if missing
 
 $(STAMP): pyproject.toml
 	@command -v iverilog >/dev/null || { \
 	  echo "Installing Icarus Verilog (apt-get)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iverilog; }
+	@# The OpenRISC firmware's cross compiler and the QEMU its traces are compared with
+	@# (docs/cpu.md): Debian's gcc-or1k-elf and qemu-system-misc (qemu-system-or1k).
+	@command -v or1k-elf-gcc >/dev/null && command -v qemu-system-or1k >/dev/null || { \
+	  echo "Installing gcc-or1k-elf and qemu-system-misc (apt-get)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq --no-install-recommends gcc-or1k-elf qemu-system-misc; }
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e .
@@ -48,7 +55,10 @@ demo: setup  ## The digits network on the chip: golden model and RTL (Verilator)
 verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/
 	$(RUN) python -m scripts.generate --config $(CONFIG)
 
-fw: setup  ## The on-chip firmware for CONFIG's digits network: table and or1k ELF in build/fw/CONFIG/ (docs/firmware.md)
+firmware: setup  ## Build the OpenRISC programs (sw/fw/) into build/fw/: ELF for QEMU, raw images for the SoC (docs/cpu.md)
+	$(RUN) python -m scripts.firmware
+
+fw-infer: setup  ## The inference firmware for CONFIG's digits network: table and or1k ELF in build/fw/CONFIG/ (docs/firmware.md)
 	$(RUN) python -m sw.firmware --check
 	$(RUN) python -m sw.firmware --config $(CONFIG)
 

@@ -15,8 +15,7 @@ External port (the chip's 20-bit host map, extended in the space regmap.py leave
     EXT_CPU_MEM  (0xE0000)  program memory window: EXT_CPU_MEM + a is CPU address a
 
 The chip's host port has two masters, the external port and the core's data bus; a
-register grants it to one master until that master drops its cycle (the external port
-first when both ask in the same cycle).
+register grants it to one master for one transfer, alternating when both ask.
 """
 
 from amaranth.hdl import Module, Mux, ResetInserter, Signal
@@ -160,16 +159,22 @@ class Or1kSoc(wiring.Component):
         ext_mem = (self.wb_adr >= EXT_CPU_MEM) & (ext_mem_off < self._ram_bytes)
 
         # -- chip host port: arbiter between the external port and the core's data bus
+        # A grant lasts one transfer (until its ACK/ERR, or until the master drops CYC), and
+        # when both ask, the master that did not have the last grant wins: a master that
+        # keeps CYC high between its accesses cannot starve the other.
         owner_ext = Signal()
         owner_cpu = Signal()
+        last_ext = Signal()     # the external port had the last grant
+        ext_wants = ext_req & ~ext_cpu_side
+        cpu_wants = d_req & d_chip
         with m.If(~owner_ext & ~owner_cpu):
-            with m.If(ext_req & ~ext_cpu_side):
-                m.d.sync += owner_ext.eq(1)
-            with m.Elif(d_req & d_chip):
-                m.d.sync += owner_cpu.eq(1)
-        with m.If(owner_ext & ~self.wb_cyc):
+            with m.If(ext_wants & (~cpu_wants | ~last_ext)):
+                m.d.sync += [owner_ext.eq(1), last_ext.eq(1)]
+            with m.Elif(cpu_wants):
+                m.d.sync += [owner_cpu.eq(1), last_ext.eq(0)]
+        with m.If(owner_ext & (~self.wb_cyc | chip.wb_ack | chip.wb_err)):
             m.d.sync += owner_ext.eq(0)
-        with m.If(owner_cpu & ~(dbus.cyc & d_chip)):
+        with m.If(owner_cpu & (~(dbus.cyc & d_chip) | chip.wb_ack | chip.wb_err)):
             m.d.sync += owner_cpu.eq(0)
         with m.If(owner_ext):
             m.d.comb += [chip.wb_cyc.eq(self.wb_cyc), chip.wb_stb.eq(self.wb_stb & ~ext_cpu_side),

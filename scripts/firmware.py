@@ -14,6 +14,8 @@ Programs: ``sw/fw/tests/*.c`` (also run on QEMU: the trace tests) and ``sw/fw/so
 """
 
 import argparse
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -152,6 +154,17 @@ def symbols(elf):
 
 
 def _link(name, sources):
+    # One build at a time: pytest-xdist workers (one per simulator) build the same programs.
+    OUT.mkdir(parents=True, exist_ok=True)
+    with open(OUT / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _link_locked(name, sources)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _link_locked(name, sources):
     _generated()
     elf = OUT / f"{name}.elf"
     cmd = [toolchain("gcc"), *CFLAGS, f"-I{FW / 'include'}", f"-I{OUT}",
@@ -185,11 +198,13 @@ def build_program(name, group="tests"):
 
 def build_asm(name, text, directory=None):
     """Build an assembly program (``text``, linked after crt0 with a ``main``) as ``name``."""
-    _generated()
     d = Path(directory or OUT)
     d.mkdir(parents=True, exist_ok=True)
     src = d / f"{name}.S"
-    src.write_text(text)
+    if not src.exists() or src.read_text() != text:
+        tmp = src.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(src)
     return _link(name, [src])
 
 

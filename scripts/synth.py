@@ -36,8 +36,23 @@ ROOT = Path(__file__).resolve().parent.parent
 #: chip behind its UART bridge) goes through the board flow instead (``scripts/fpga.py``).
 #: ``chip_shared`` is ``chip``'s hardware built for simulation, its tile nodes one black-box
 #: module (``hdl/chip.py``) that the chip's RTLIL does not contain: never synthesized.
-WHOLE_CHIP = ("chip", "chip_shared", "uart_chip")
-PER_BLOCK = [b for b in BLOCKS if b not in WHOLE_CHIP]
+WHOLE_CHIP = ("chip", "chip_shared", "uart_chip", "soc")
+
+
+def _or1k_core(cfg):
+    # The OpenRISC core alone (hdl/cpu/or1k.py), without the SoC's memories: its own area.
+    from hdl.cpu.or1k import Or1kCore
+
+    return Or1kCore()
+
+
+#: Parts synthesized on their own that are not blocks of the registry (no testbench top).
+PARTS = {"or1k_core": _or1k_core}
+PER_BLOCK = [b for b in BLOCKS if b not in WHOLE_CHIP] + list(PARTS)
+
+
+def _top(name, cfg):
+    return PARTS[name](cfg) if name in PARTS else build_block(name, cfg)
 
 CELL_GROUPS = {
     "luts": ("LUT4",),
@@ -88,7 +103,7 @@ def memory_bits(top):
 
 def synthesize(name, cfg, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
-    top = build_block(name, cfg)
+    top = _top(name, cfg)
     il = out_dir / f"{name}.il"
     il.write_text(rtlil_for_yosys(top, name))
     stat = out_dir / f"{name}.stat.json"
@@ -110,7 +125,7 @@ def synthesize(name, cfg, out_dir):
         "block": name,
         "config": cfg.name,
         "device": "ECP5 (synth_ecp5, no place-and-route)",
-        "declared_memory_bits": memory_bits(build_block(name, cfg)),
+        "declared_memory_bits": memory_bits(_top(name, cfg)),
         "yosys_seconds": round(seconds, 1),
         "cells": cells,
     })

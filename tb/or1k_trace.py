@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hdl.spec.or1k import RAM_BYTES, Vector
+from hdl.spec.or1k import RAM_BYTES, Spr, Vector
 
 __all__ = ["QemuStep", "Retired", "qemu_trace", "compare", "TraceMismatch", "random_program",
            "save_steps", "load_steps"]
@@ -213,8 +213,8 @@ def random_program(rng, length):
     n = 0
 
     def one():
-        kind = rng.choices(["rr", "ri", "sh", "r1", "sf", "ld", "st", "div", "spr", "movhi"],
-                           [30, 16, 8, 6, 10, 10, 8, 4, 3, 2])[0]
+        kind = rng.choices(["rr", "ri", "sh", "r1", "sf", "ld", "st", "div", "spr", "movhi",
+                            "exc"], [30, 16, 8, 6, 10, 10, 8, 4, 3, 2, 1])[0]
         d, a, b = rng.choice(reg), rng.choice(reg + [0]), rng.choice(reg + [0])
         if kind == "rr":
             return [f"    {rng.choice(_RR)} r{d}, r{a}, r{b}"]
@@ -244,6 +244,12 @@ def random_program(rng, length):
             k = rng.choice([0, 1, 3, rng.randrange(1, 65536)])
             return [f"    l.ori r{t}, r0, {k}", f"    {rng.choice(['l.div', 'l.divu'])} "
                     f"r{d}, r{a}, r{t}"]
+        if kind == "exc":
+            # an exception the handler below returns from: system call, trap, illegal
+            # instruction (l.cust8). Not misaligned accesses: QEMU 7.2 performs them.
+            return [rng.choice([
+                f"    l.sys {rng.randrange(65536)}", f"    l.trap {rng.randrange(65536)}",
+                f"    .word 0x{0xFC000000 | rng.getrandbits(26):08x}"])]
         if kind == "spr":
             return [f"    l.mfspr r{d}, r0, 17"]      # SR: F, CY, OV as QEMU has them
         return [f"    l.movhi r{d}, 0x{rng.getrandbits(16):04x}"]
@@ -286,7 +292,15 @@ def random_program(rng, length):
             # a forward branch (taken or not) over a few instructions, delay slot filled
             label += 1
             out.append(f"    {rng.choice(['l.bf', 'l.bnf', 'l.j'])} 9{label}f")
-            emit(one())
+            # the delay slot: one instruction that needs no flag fix-up before it (the
+            # fix-up would take the slot and push the instruction past the branch)
+            slot = one()
+            # and no exception: the handler returns past the faulting instruction, which in
+            # a delay slot is the branch (EPCR0), so it would run the slot again
+            while (len(slot) > 1 or slot[0].split()[0] in ("l.mfspr", "l.addc", "l.addic")
+                   or _raises(slot[0])):
+                slot = one()
+            emit(slot)
             for _ in range(rng.randrange(0, 4)):
                 emit(one(), skippable=True)
             out.append(f"9{label}:")
@@ -301,7 +315,19 @@ def random_program(rng, length):
             n += len(lines)
     # l.jal above overwrote the link register: end at _exit directly (crt0.S)
     out += ["    l.j _exit", "    l.ori r3, r3, 0", ""]
+    # crt0.S saves the registers, calls this with r3 = vector, restores them, l.rfe (which
+    # also restores SR): return past the faulting instruction (EPCR0 + 4) except after
+    # l.sys, whose EPCR0 is already the next instruction.
+    out += ["    .global or1k_exception", "or1k_exception:",
+            f"    l.mfspr r11, r0, {Spr.EPCR0}", f"    l.sfeqi r3, {Vector.SYSCALL}",
+            "    l.bf 1f", "    l.nop", "    l.addi r11, r11, 4",
+            f"1:  l.mtspr r0, r11, {Spr.EPCR0}", "    l.jr r9", "    l.nop", ""]
     return "\n".join(out)
+
+
+def _raises(line):
+    """Whether a generated instruction line raises an exception."""
+    return line.split()[0] in ("l.sys", "l.trap", ".word")
 
 
 def retired_from_dut(dut):

@@ -8,8 +8,8 @@ from scripts.generate import ROOT
 from scripts.lint import lint
 
 # `uart_chip` is the whole chip behind its UART bridge, so it lints `chip`'s Verilog too;
-# `chip` alone (45 s) runs in `make test-all`.
-_SLOW = {"chip"}
+# `chip` alone (45 s) and `soc` (the chip behind the OpenRISC core) run in `make test-all`.
+_SLOW = {"chip", "soc"}
 
 
 @pytest.mark.parametrize("block", [pytest.param(b, marks=[pytest.mark.slow] if b in _SLOW
