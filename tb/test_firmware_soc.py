@@ -30,11 +30,14 @@ import pytest
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles
 
+from hdl.spec.host import BusCause
 from hdl.spec.or1k import EXT_CPU_CTRL, EXT_CPU_MEM, CpuCtrl
 from sim import regs
 from sim.driver import Driver, ModelBackend
 from sw.compiler import compile_network, ideal_forward
 from sw.firmware import (
+    MAILBOX_WORDS,
+    FwError,
     FwStatus,
     Mailbox,
     NativeFirmware,
@@ -194,6 +197,44 @@ async def cocotb_firmware(dut):
 
 
 @cocotb.test()
+async def cocotb_bus_error(dut):
+    """A table claiming longer packets than the chip takes: the core's first oversized head
+    ends with ERR (BAD_HEAD), the bus-error exception (``or1k_exception``) reports it in
+    the mailbox; the same words as the native firmware on the golden model, which finds
+    the error log's entry by polling."""
+    from tb.wb_backend import RtlBackend
+
+    tb = ClockedTB(dut)
+    cfg = tb.cfg
+    for s in ("wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w"):
+        getattr(dut, s).value = 0
+    await tb.reset()
+    compiled, x = job(cfg)
+    drv = Driver(RtlBackend(dut, cfg, pipelined=False), cfg)
+    image = Path(test_param("bin")).read_bytes()
+    for i in range(0, len(image), 4):
+        await drv.write(EXT_CPU_MEM + i, int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big"))
+    layout = mailbox_layout(compiled, len(x))
+    for i, v in mailbox_words(layout, x, Weights.PRELOADED, POLLS).items():
+        await drv.write(regs.ASRAM_BASE + 4 * i, v)
+    await drv.write(EXT_CPU_CTRL, 1 << CpuCtrl.RUN)
+    for _ in range(MAX_CYCLES // POLL_CYCLES):
+        await ClockCycles(dut.clk, POLL_CYCLES)
+        if await drv.read(regs.ASRAM_BASE + 4 * Mailbox.STATUS) in (FwStatus.DONE,
+                                                                    FwStatus.ERROR):
+            break
+    sram = [await drv.read(regs.ASRAM_BASE + 4 * i) for i in range(MAILBOX_WORDS)]
+    run = read_mailbox(lambda i: sram[i], compiled, layout)
+    assert run.status == FwStatus.ERROR and run.error == FwError.BUS, run
+    assert run.detail[0] & 0xF == BusCause.BAD_HEAD and run.detail[1] == regs.CMD_DATA, run
+    model = ModelBackend(cfg).model
+    for i, v in mailbox_words(layout, x, Weights.PRELOADED, POLLS).items():
+        assert model.write(regs.ASRAM_BASE + 4 * i, v)
+    NativeFirmware(Path(test_param("table")).read_text(), Path(test_param("native"))).run(model)
+    assert sram == model.asram[:len(sram)], f"RTL {sram}\ngolden {model.asram[:len(sram)]}"
+
+
+@cocotb.test()
 async def cocotb_profile(dut):
     """Where the core's cycles go: the firmware with PRELOADED weights, every retired
     instruction's PC and cycle, summed per function (``nm``), written to ``result``."""
@@ -276,6 +317,21 @@ def test_firmware_soc(weights, sim):
     r = json.loads(result.read_text())
     print(f"{weights} on {sim}: firmware {r['firmware']}, host {r['host']}, "
           f"firmware size {fw.size}")
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", simulators())
+def test_firmware_soc_bus_error(sim):
+    cfg = config_named("chip-small")
+    compiled, _ = job(cfg)
+    out = ROOT / "build" / "fw" / f"soc-{cfg.name}-bus-error"
+    table = build_table(compiled)
+    table.max_packet_flits = 16         # the chip takes 8
+    fw = build_or1k(c_table(table), out / "or1k")
+    run_cocotb("soc", cfg, "tb.test_firmware_soc", "cocotb_bus_error", sim,
+               params={"bin": str(fw.elf.with_suffix(".bin")),
+                       "table": str(out / "or1k" / "net_table.c"),
+                       "native": str(out / "native")})
 
 
 @pytest.mark.sim
