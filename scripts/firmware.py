@@ -118,8 +118,6 @@ class Program:
         self.name = name
         self.elf = Path(elf)
         self.bin = self.elf.with_suffix(".bin")
-        subprocess.run([toolchain("objcopy"), "-O", "binary", str(self.elf), str(self.bin)],
-                       check=True)
         self.image = self.bin.read_bytes()
         self.symbols = symbols(self.elf)
         if len(self.image) > RAM_BYTES:
@@ -167,12 +165,21 @@ def _link(name, sources):
 def _link_locked(name, sources):
     _generated()
     elf = OUT / f"{name}.elf"
+    # Written under temporary names and renamed: a simulation of another pytest-xdist
+    # worker may be reading the previous (identical) image meanwhile.
+    tmp_elf = OUT / f"{name}.{os.getpid()}.elf.tmp"
+    tmp_bin = OUT / f"{name}.{os.getpid()}.bin.tmp"
     cmd = [toolchain("gcc"), *CFLAGS, f"-I{FW / 'include'}", f"-I{OUT}",
            f"-I{ROOT / 'sw' / 'include'}", "-T", str(OUT / "link.ld"),
-           str(FW / "crt0.S"), str(FW / "libc.c"), *map(str, sources), "-lgcc", "-o", str(elf)]
+           str(FW / "crt0.S"), str(FW / "libc.c"), *map(str, sources), "-lgcc",
+           "-o", str(tmp_elf)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"building {name} failed:\n{' '.join(cmd)}\n{result.stderr}")
+    subprocess.run([toolchain("objcopy"), "-O", "binary", str(tmp_elf), str(tmp_bin)],
+                   check=True)
+    tmp_elf.replace(elf)
+    tmp_bin.replace(elf.with_suffix(".bin"))
     return Program(name, elf)
 
 
@@ -232,7 +239,7 @@ def main(argv=None):
     for name in names:
         name, group = name if isinstance(name, tuple) else (name, _group_of(name))
         p = build_program(name, group)
-        print(f"{p.elf.relative_to(ROOT)}: {p.size} bytes")
+        print(f"{p.elf.relative_to(ROOT)}, {p.bin.name}: {p.size}-byte image")
     return 0
 
 

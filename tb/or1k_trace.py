@@ -20,13 +20,13 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from hdl.spec.or1k import RAM_BYTES, Spr, Vector
 
 __all__ = ["QemuStep", "Retired", "qemu_trace", "compare", "TraceMismatch", "random_program",
-           "save_steps", "load_steps"]
+           "save_steps", "load_steps", "retired_from_dut"]
 
 QEMU = "qemu-system-or1k"
 _ENTRY = re.compile(rb"PC=([0-9a-f]{8})\n((?:R\d\d=[0-9a-f]{8}[ \n])+)")
@@ -336,11 +336,3 @@ def retired_from_dut(dut):
                    int(dut.retire__rf_we.value), int(dut.retire__rf_idx.value),
                    int(dut.retire__rf_value.value), int(dut.retire__sr.value),
                    int(dut.retire__exception.value))
-
-
-#: The vectors the core raises (for messages).
-VECTORS = {int(v): v.name for v in Vector}
-
-
-def as_dicts(rs):
-    return [asdict(r) for r in rs]

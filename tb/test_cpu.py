@@ -34,12 +34,12 @@ from tb.bus import ClockedTB
 from tb.configs import config as config_named
 from tb.harness import run_cocotb, simulators, test_param
 from tb.or1k_trace import (
-    Retired,
     TraceMismatch,
     compare,
     load_steps,
     qemu_trace,
     random_program,
+    retired_from_dut,
     save_steps,
 )
 
@@ -124,10 +124,7 @@ class SocTB(ClockedTB):
             while True:
                 await RisingEdge(d.retire__valid)
                 await ReadOnly()
-                r = Retired(int(d.retire__pc.value), int(d.retire__insn.value),
-                            int(d.retire__rf_we.value), int(d.retire__rf_idx.value),
-                            int(d.retire__rf_value.value), int(d.retire__sr.value),
-                            int(d.retire__exception.value))
+                r = retired_from_dut(d)
                 retired.append(r)
                 if r.pc == end_pc:
                     return
@@ -326,7 +323,7 @@ def _random(sim, length, programs=1):
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", simulators())
 def test_random_program(sim):
-    _random(sim, 1500)
+    _random(sim, 1000)
 
 
 @pytest.mark.sim
