@@ -756,6 +756,13 @@ def run_native(compiled, x_codes, model, build_dir, weights=Weights.PROGRAM, tim
     return run
 
 
+#: The instructions the core implements beyond GCC's default or1k set
+#: (``hdl.spec.or1k.IMPLEMENTED``: shifts and compares with an immediate, l.cmov, l.ext*,
+#: rotates); multiply and divide stay in software, the firmware has none.
+OR1K_ISA = ("-mshftimm", "-msfimm", "-mcmov", "-msext", "-mror", "-mrori", "-msoft-mul",
+            "-msoft-div")
+
+
 @dataclass(frozen=True)
 class Or1kFirmware:
     """The firmware built for the core: ``elf``, ``image`` (bytes loaded from address 0),
@@ -769,7 +776,7 @@ class Or1kFirmware:
 
 
 def build_or1k(table_source, build_dir, ram_bytes=None):
-    """The firmware for the core: ``or1k-elf-gcc -O2`` with the SoC's crt0
+    """The firmware for the core: ``or1k-elf-gcc -O2`` (:data:`OR1K_ISA`) with the SoC's crt0
     (``sw/fw/crt0.S``) and its linker script (``scripts.firmware.linker_script``, generated
     from ``hdl/spec/or1k.py``) for a program memory of ``ram_bytes`` (default: the SoC's).
 
@@ -797,7 +804,7 @@ def build_or1k(table_source, build_dir, ram_bytes=None):
     elf = d / "infer.elf"
     srcs = [FW_DIR / s for s in (*FW_SOURCES, "hal_or1k.c", "main_or1k.c")]
     try:
-        _run(["or1k-elf-gcc", "-O2", "-msoft-mul", "-msoft-div", "-nostdlib", "-nostartfiles",
+        _run(["or1k-elf-gcc", "-O2", *OR1K_ISA, "-nostdlib", "-nostartfiles",
               "-fno-builtin", "-static", *_cc_flags(), "-T", str(d / "link.ld"),
               str(ROOT / "sw" / "fw" / "crt0.S"), *map(str, srcs), str(d / "net_table.c"),
               "-lgcc", "-o", str(elf)])

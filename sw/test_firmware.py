@@ -279,13 +279,19 @@ def test_emitter_refuses(mutate, field):
 
 @pytest.mark.skipif(not shutil.which("or1k-elf-gcc"), reason="or1k-elf-gcc not installed")
 def test_or1k_build(digits, tmp_path):
-    """The firmware builds for the core with or1k-elf-gcc -O2 (no warnings), and uses no
-    multiply or divide instruction and no libgcc arithmetic."""
+    """The firmware builds for the core with or1k-elf-gcc -O2 (no warnings), uses only
+    instructions the core implements (``hdl.spec.or1k.IMPLEMENTED``), no multiply or divide
+    and no libgcc arithmetic, and refuses a program memory it does not fit."""
     fw = build_or1k(c_table(build_table(digits.compiled)), tmp_path, ram_bytes=32 * 1024)
     dis = subprocess.run(["or1k-elf-objdump", "-d", str(fw.elf)], capture_output=True,
                          text=True, check=True).stdout
     for bad in ("l.mul", "l.div", "__mulsi3", "__divsi3", "__udivsi3"):
         assert bad not in dis, bad
+    from hdl.spec.or1k import IMPLEMENTED
+
+    used = {p[2].split()[0] for p in (line.split("\t") for line in dis.splitlines())
+            if len(p) >= 3 and p[2].startswith("l.")}
+    assert used and used <= set(IMPLEMENTED), used - set(IMPLEMENTED)
     assert "_exit" in fw.symbols and len(fw.image) <= 32 * 1024
     with pytest.raises(ValueError, match="ram_bytes"):
         build_or1k(c_table(build_table(digits.compiled)), tmp_path, ram_bytes=16 * 1024)
