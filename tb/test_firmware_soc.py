@@ -306,7 +306,8 @@ def test_firmware_soc(weights, sim):
         pytest.skip(f"SIM={sim} not selected")
     cfg = config_named("chip-small")
     compiled, _ = job(cfg)
-    out = ROOT / "build" / "fw" / f"soc-{cfg.name}"
+    # One directory per case: pytest-xdist workers run the cases at the same time.
+    out = ROOT / "build" / "fw" / f"soc-{cfg.name}" / f"{weights}-{sim}"
     source = c_table(build_table(compiled), f"{SIZES} on {cfg.name}")
     fw = build_or1k(source, out / "or1k")
     result = out / f"result-{weights}-{sim}.json"
@@ -325,7 +326,7 @@ def test_firmware_soc(weights, sim):
 def test_firmware_soc_bus_error(sim):
     cfg = config_named("chip-small")
     compiled, _ = job(cfg)
-    out = ROOT / "build" / "fw" / f"soc-{cfg.name}-bus-error"
+    out = ROOT / "build" / "fw" / f"soc-{cfg.name}" / f"bus-error-{sim}"
     table = build_table(compiled)
     table.max_packet_flits = 16         # the chip takes 8
     fw = build_or1k(c_table(table), out / "or1k")
@@ -342,7 +343,7 @@ def test_firmware_profile():
     docs/firmware.md."""
     cfg = config_named("chip-small")
     compiled, _ = job(cfg)
-    out = ROOT / "build" / "fw" / f"soc-{cfg.name}"
+    out = ROOT / "build" / "fw" / f"soc-{cfg.name}" / "profile"
     fw = build_or1k(c_table(build_table(compiled), f"{SIZES} on {cfg.name}"), out / "or1k")
     funcs = {n: a for n, a in fw.symbols.items() if not n.startswith(("_", "."))}
     funcs.update({"crt0": 0x100})
