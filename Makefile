@@ -11,7 +11,7 @@ PYTEST_ARGS  ?=
 STAMP        := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-all test-fpga demo verilog docs lint synth fpga formal report-ispva bench bench-scale firmware clean
+.PHONY: help setup test test-all test-fpga demo verilog docs lint synth fpga formal report-ispva bench bench-scale firmware fw-infer clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -60,6 +60,10 @@ verilog: setup  ## Write the Verilog of every top-level block to build/CONFIG/
 
 firmware: setup  ## Build the OpenRISC programs (sw/fw/) into build/fw/: ELF for QEMU, raw images for the SoC (docs/cpu.md)
 	$(RUN) python -m scripts.firmware
+
+fw-infer: setup  ## The inference firmware for CONFIG's digits network: table and or1k ELF in build/fw/CONFIG/ (docs/firmware.md)
+	$(RUN) python -m sw.firmware --check
+	$(RUN) python -m sw.firmware --config $(CONFIG)
 
 docs: setup  ## Generate docs/registers.md, sw/include/rram_regs.h and sim/regs.py from hdl/spec/regmap.py
 	$(RUN) python -m scripts.gen_regs

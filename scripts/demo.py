@@ -12,6 +12,12 @@
    timed in cycles, every logit compared with the golden model's;
 4. print one table; write ``build/reports/demo.json``, ``demo.md``, ``demo_confusion.png``
    and ``demo_variability.png``.
+
+``--driver firmware``: the on-chip firmware (``sw/fw/infer``, ``docs/firmware.md``) runs the
+same job beside the host driver, on the golden model (built natively, its bus accesses
+call the model): every logit and programming report compared with the host driver's, its
+bus accesses per image, its size for the core (``or1k-elf-gcc -O2``). Golden model only
+(``--sim golden``): the firmware on the RTL SoC is ``tb/test_firmware_soc.py``.
 """
 
 import argparse
@@ -230,6 +236,52 @@ def plots(job, logits, noise, stuck, read, ideal_acc):
     plt.close(fig)
 
 
+def firmware_run(job, cfg, gold):
+    """The firmware on the golden model (natively built, weights through the write-verify
+    engine, images in SRAM-sized batches): its report, table lines, and whether every
+    logit equals the host driver's (``gold``)."""
+    import shutil
+
+    from sim.chip import ChipModel
+    from sw.firmware import build_or1k, build_table, c_table, run_native
+
+    c = job.compiled
+    n = len(job.y)
+    out = ROOT / "build" / "fw" / f"demo-{cfg.name}"
+    t0 = time.monotonic()
+    run = run_native(c, job.x_codes, ChipModel(cfg), out / "native", timeout=1 << 16)
+    seconds = time.monotonic() - t0
+    if run.logits is None:
+        sys.exit(f"[demo] the firmware stopped: {run.error.name}, detail "
+                 f"0x{run.detail[0]:x} 0x{run.detail[1]:x}")
+    equal = run.logits.tolist() == gold["logits"]
+    program_equal = [(r["node"], r["pulses"], r["failures"], r["cycles"])
+                     for r in run.reports] == [(p["node"], p["pulses"], p["failures"],
+                                                p["cycles"]) for p in gold["program"]]
+    # Bus accesses per image: a second run of the images alone (weights already in).
+    from sw.firmware import Weights
+
+    again = run_native(c, job.x_codes, ChipModel(cfg), out / "native",
+                       weights=Weights.BACKDOOR, timeout=1 << 16)
+    base = run_native(c, job.x_codes[:0], ChipModel(cfg), out / "native",
+                      weights=Weights.BACKDOOR, timeout=1 << 16)
+    per_image = (again.reads + again.writes - base.reads - base.writes) / max(n, 1)
+    report = {"logits_equal": equal, "program_equal": program_equal,
+              "accuracy": accuracy(run.logits, job.y), "seconds": round(seconds, 1),
+              "bus_accesses_per_image": per_image}
+    lines = [f"| firmware (golden model): accuracy | {100 * report['accuracy']:.2f} % |",
+             f"| firmware vs host driver: every logit / programming report | "
+             f"{'equal' if equal else 'DIFFERENT'} / "
+             f"{'equal' if program_equal else 'DIFFERENT'} |",
+             f"| firmware: bus accesses per image (golden model) | {per_image:.0f} |"]
+    if shutil.which("or1k-elf-gcc"):
+        size = build_or1k(c_table(build_table(c)), out / "or1k", ram_bytes=32 * 1024).size
+        report["or1k_size"] = size
+        lines.append(f"| firmware size, or1k-elf-gcc -O2 (text incl. table / bss) | "
+                     f"{size['text']} / {size['bss']} bytes |")
+    return report, lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="default")
@@ -237,7 +289,17 @@ def main(argv=None):
     ap.add_argument("--images", type=int, default=None, help="test images (default: all 360)")
     ap.add_argument("--model", default=str(DEFAULT_MODEL), help="ONNX file of the network")
     ap.add_argument("--no-sweep", action="store_true", help="skip the variability sweep")
+    ap.add_argument("--driver", default="host", choices=["host", "firmware"],
+                    help="firmware: also run the on-chip firmware (sw/fw/infer, "
+                         "docs/firmware.md) on the golden model; needs --sim golden")
     args = ap.parse_args(argv)
+    if args.driver == "firmware" and args.sim != "golden":
+        # The digits' firmware needs 32 KB of program memory: block `soc` has the SoC's
+        # default 16 KB, and the `default` chip behind a core is a long Verilator build.
+        # tb/test_firmware_soc.py runs the firmware on the RTL on chip-small
+        # (docs/firmware.md, "On the RTL").
+        sys.exit("error: --driver firmware runs on the golden model only (--sim golden); "
+                 "on the RTL see tb/test_firmware_soc.py and docs/firmware.md")
     try:
         cfg = preset(args.config)
     except ConfigError as e:
@@ -295,6 +357,9 @@ def main(argv=None):
                          "images_per_s": rtl.get("images_per_s"),
                          "logits_equal": agree, "program_equal": same_program}
 
+    fw_lines = []
+    if args.driver == "firmware":
+        report["firmware"], fw_lines = firmware_run(job, cfg, gold)
     lines = [f"| {k} | {100 * v:.2f} % |" for k, v in rows.items()]
     prog = gold["program"]
     per_tile = ", ".join(f"{p['layer']}: {p['pulses']} pulses, {p['failures']} failed"
@@ -316,6 +381,7 @@ def main(argv=None):
             f"| RTL vs golden: every logit of every image | "
             f"{'equal' if report['rtl']['logits_equal'] else 'DIFFERENT'} |",
         ]
+    lines += fw_lines
     lines.append(f"| energy per inference / per MAC (estimate, `docs/energy.md`) | "
                  f"{energy['energy_per_inference_nj']:.2f} nJ / "
                  f"{energy['energy_per_mac_fj']:.0f} fJ |")
@@ -331,6 +397,9 @@ def main(argv=None):
     print(f"[demo] wrote build/reports/demo.json, demo.md and plots in {report['seconds']} s")
     if rtl and not (report["rtl"]["logits_equal"] and report["rtl"]["program_equal"]):
         sys.exit("[demo] the RTL and the golden model disagree")
+    fw = report.get("firmware")
+    if fw and not (fw["logits_equal"] and fw["program_equal"]):
+        sys.exit("[demo] the firmware and the host driver disagree")
 
 
 if __name__ == "__main__":

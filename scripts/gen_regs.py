@@ -23,12 +23,40 @@ import textwrap
 from pathlib import Path
 
 from hdl.spec import regmap, uart
-from hdl.spec.host import HOST_ID, VERSION, WINDOW_TAG, Buffer, BusCause, Irq, NiError
+from hdl.spec.host import (
+    EXPECT_BITS,
+    HOST_ID,
+    QUEUE_OFFSET,
+    RESPONSE_WORDS,
+    TILE_COUNTER_BASE,
+    TILE_FIELD_BASE,
+    VERSION,
+    WINDOW_TAG,
+    Buffer,
+    BusCause,
+    Irq,
+    NiError,
+)
+from hdl.spec.noc import MsgType
+from hdl.spec.tile import TILE_COUNTERS, TILE_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The enums documented and exported, with the prefix of their constants.
-ENUMS = ((Irq, "IRQ"), (BusCause, "CAUSE"), (NiError, "NI_ERR"), (Buffer, "BUF"))
+ENUMS = ((Irq, "IRQ"), (BusCause, "CAUSE"), (NiError, "NI_ERR"), (Buffer, "BUF"),
+         (MsgType, "MSG"))
+
+#: Protocol constants of the tile network interface exported to C (``hdl/spec/host.py``,
+#: ``hdl/spec/tile.py``): name, value, comment.
+PROTOCOL = (
+    ("TILE_FIELD_BASE", TILE_FIELD_BASE, "tile CSR of layer-descriptor field 0"),
+    ("TILE_FIELDS", TILE_FIELDS, "layer-descriptor fields"),
+    ("TILE_COUNTER_BASE", TILE_COUNTER_BASE, "tile CSR of counter 0"),
+    ("TILE_COUNTERS", TILE_COUNTERS, "tile counters"),
+    ("QUEUE_OFFSET", QUEUE_OFFSET, "data-packet offset bit: to the response queue, whole"),
+    ("RESPONSE_WORDS", RESPONSE_WORDS, "body words of every NI answer: value[31:0], info"),
+    ("EXPECT_BITS", EXPECT_BITS, "width of NI_EXPECT / NI_ARRIVED"),
+)
 
 _GENERATED = "Generated from hdl/spec/regmap.py by `make docs` (scripts/gen_regs.py): do not edit."
 _ADDR_DIGITS = (regmap.ADDR_BITS + 3) // 4
@@ -72,7 +100,7 @@ def enum_comments(cls):
     """
     comments = {}
     for line in inspect.getsource(cls).splitlines():
-        m = re.match(r"^\s+([A-Z_][A-Z0-9_]*)\s*=\s*[^#]+?(?:#\s*(.*))?$", line)
+        m = re.match(r"^\s+([A-Z_][A-Z0-9_]*)\s*=\s*[^#]+?(?:#:?\s*(.*))?$", line)
         if m and m.group(1) in cls.__members__:
             comments[cls[m.group(1)]] = (m.group(2) or "").strip()
     return {member: comments.get(member, "") for member in cls}
@@ -257,6 +285,10 @@ def c_header():
     ]
     for name, reg, acc, _ in regmap.TILE_CSRS:
         out += _define(f"RRAM_TILE_{name}", f"0x{reg:02X}u", acc)
+    out += ["", "/* Tile network interface protocol (hdl/spec/host.py, hdl/spec/tile.py). */"]
+    for name, value, comment in PROTOCOL:
+        out += _define(f"RRAM_{name}", f"0x{value:X}u" if value > 255 else f"{value}u",
+                       comment)
     for cls, prefix in ENUMS:
         out += ["", *_comment_block(f"{cls.__name__}: {enum_doc(cls)}")]
         for m, c in enum_comments(cls).items():

@@ -324,6 +324,32 @@ BUF_CELLS = 3
 #: write-verify target (register set) of cell start + i = row * cols + col
 BUF_TARGETS = 4
 
+# MsgType: Message type carried in the head. Requests get (at most) one response each.
+#: request: read a tile CSR (aux = address); answered by CSR_DATA
+MSG_CSR_READ = 0
+#: request: write a tile CSR (aux = address, one body word)
+MSG_CSR_WRITE = 1
+#: request: read a tile buffer (aux = address); answered by BUF_DATA
+MSG_BUF_READ = 2
+#: request: write words into a tile buffer (aux = address)
+MSG_BUF_WRITE = 3
+#: request: run the layer descriptor's MVM
+MSG_START_MVM = 4
+#: request: program the weight-target buffer into the array
+MSG_START_PROGRAM = 5
+#: response/notification: an operation finished
+MSG_DONE = 6
+#: response/notification: refused command, bad address or length
+MSG_ERROR = 7
+#: data: activations for a tile's input buffer (aux = offset)
+MSG_ACTIVATIONS = 8
+#: data: partial sums to accumulate (aux = offset)
+MSG_PARTIAL_SUMS = 9
+#: response to CSR_READ
+MSG_CSR_DATA = 10
+#: response to BUF_READ
+MSG_BUF_DATA = 11
+
 #: name: (byte offset, access)
 REGISTERS = {
     "ID": (0x000, "RO"),

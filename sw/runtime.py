@@ -44,10 +44,41 @@ from sim.driver import DriverError, TileRequestError
 from sim.write_verify import WvCommand
 from sw.compiler import quantize_inputs
 
-__all__ = ["Runtime", "ProgramReport", "RESPONSE_PACKET_WORDS"]
+__all__ = ["Runtime", "ProgramReport", "RESPONSE_PACKET_WORDS", "host_fed_layers",
+           "configured_descriptor", "program_command", "program_room"]
 
 #: Words of an answer in the response queue: head + value + info.
 RESPONSE_PACKET_WORDS = 1 + RESPONSE_WORDS
+
+
+def host_fed_layers(compiled):
+    """The layers whose inputs the host sends: the first, and every layer after a relay."""
+    layers = compiled.layers
+    return [lp for i, lp in enumerate(layers) if i == 0 or layers[i - 1].relay]
+
+
+def configured_descriptor(cfg, tile):
+    """``{TileField: value}`` the runtime writes into ``tile`` (a TilePlan), in TileField
+    order: the compiler's descriptor, with ``QUEUE_OFFSET`` on outputs bound for the host
+    (they come back through the response queue)."""
+    desc = dict(tile.desc)
+    if desc[TileField.DEST] == cfg.host_node:
+        desc[TileField.OFFSET] |= QUEUE_OFFSET
+    return {f: desc[f] for f in TileField if f in desc}
+
+
+def program_command(cfg, tile):
+    """START_PROGRAM body of ``tile``'s write-verify run: a PROGRAM run of the engine's
+    register sets over the tile's target rows (whole rows)."""
+    rows, cols = tile.targets().shape
+    return pack_wv(cfg, WvCommand(op=WvOp.RUN, kind=WvRunKind.PROGRAM, row0=0, col0=0,
+                                  nrows=rows, ncols=cols))
+
+
+def program_room(cfg, n_tiles):
+    """BUF_WRITE answers the host may owe while it programs ``n_tiles`` tiles: what the
+    response queue holds beside the tiles' run answers (at least 1)."""
+    return max(1, cfg.host.resp_queue_words // RESPONSE_PACKET_WORDS - n_tiles)
 
 
 def _signed32(v):
@@ -87,8 +118,7 @@ class Runtime:
         self._final = [chain[-1] for chain in compiled.layers[-1].tiles]
 
     def _host_fed_layers(self):
-        layers = self.c.layers
-        return [lp for i, lp in enumerate(layers) if i == 0 or layers[i - 1].relay]
+        return host_fed_layers(self.c)
 
     # -- answers --------------------------------------------------------------------------
 
@@ -156,7 +186,7 @@ class Runtime:
         chunk = self.cfg.noc.max_packet_flits - 2
         plans = [(lp, t) for lp in self.c.layers for t in lp.all_tiles()]
         before = {t.node: await self.drv.counters(t.node) for _, t in plans}
-        room = max(1, self.cfg.host.resp_queue_words // RESPONSE_PACKET_WORDS - len(plans))
+        room = program_room(self.cfg, len(plans))
         owed = deque()       # nodes owing a BUF_WRITE answer, oldest first
         for _, t in plans:
             targets = t.targets()
@@ -168,9 +198,7 @@ class Runtime:
                 await self._post(t.node, MsgType.BUF_WRITE, [k] + flat[k:k + chunk],
                                  Buffer.TARGETS)
                 owed.append(t.node)
-            await self._post(t.node, MsgType.START_PROGRAM, pack_wv(self.cfg, WvCommand(
-                op=WvOp.RUN, kind=WvRunKind.PROGRAM, row0=0, col0=0, nrows=targets.shape[0],
-                ncols=targets.shape[1])))
+            await self._post(t.node, MsgType.START_PROGRAM, program_command(self.cfg, t))
         while owed:
             await self._answer(owed.popleft(), MsgType.BUF_WRITE)
         reports = []
@@ -191,12 +219,8 @@ class Runtime:
 
     async def configure(self):
         for t in self.c.tiles():
-            desc = dict(t.desc)
-            if desc[TileField.DEST] == self.cfg.host_node:
-                desc[TileField.OFFSET] |= QUEUE_OFFSET
-            for f in TileField:
-                if f in desc:
-                    await self.drv.tile_write(t.node, f, desc[f])
+            for f, value in configured_descriptor(self.cfg, t).items():
+                await self.drv.tile_write(t.node, f, value)
             await self._buffer(t.node, Buffer.BIAS, t.bias)
             await self.drv.tile_write(t.node, TileCsr.NI_EXPECT, t.expect)
 

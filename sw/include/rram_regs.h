@@ -271,6 +271,17 @@
 #define RRAM_TILE_NI_EXPECT                      0x24u  /* RW */
 #define RRAM_TILE_NI_ARRIVED                     0x25u  /* RO */
 
+/* Tile network interface protocol (hdl/spec/host.py, hdl/spec/tile.py). */
+#define RRAM_TILE_FIELD_BASE                     0u  /* tile CSR of layer-descriptor field 0 */
+#define RRAM_TILE_FIELDS                         13u  /* layer-descriptor fields */
+#define RRAM_TILE_COUNTER_BASE                   16u  /* tile CSR of counter 0 */
+#define RRAM_TILE_COUNTERS                       8u  /* tile counters */
+/* data-packet offset bit: to the response queue, whole */
+#define RRAM_QUEUE_OFFSET                        0x8000u
+/* body words of every NI answer: value[31:0], info */
+#define RRAM_RESPONSE_WORDS                      2u
+#define RRAM_EXPECT_BITS                         16u  /* width of NI_EXPECT / NI_ARRIVED */
+
 /* Irq: Bits of IRQ_STATUS / IRQ_ENABLE. Each is set by an event and cleared by writing 1. */
 /* level: a whole packet waits in the response queue (W1C ignored) */
 #define RRAM_IRQ_RESP                            0u
@@ -332,6 +343,29 @@
 #define RRAM_BUF_CELLS                           3u
 /* write-verify target (register set) of cell start + i = row * cols + col */
 #define RRAM_BUF_TARGETS                         4u
+
+/* MsgType: Message type carried in the head. Requests get (at most) one response each. */
+/* request: read a tile CSR (aux = address); answered by CSR_DATA */
+#define RRAM_MSG_CSR_READ                        0u
+/* request: write a tile CSR (aux = address, one body word) */
+#define RRAM_MSG_CSR_WRITE                       1u
+/* request: read a tile buffer (aux = address); answered by BUF_DATA */
+#define RRAM_MSG_BUF_READ                        2u
+/* request: write words into a tile buffer (aux = address) */
+#define RRAM_MSG_BUF_WRITE                       3u
+#define RRAM_MSG_START_MVM                       4u  /* request: run the layer descriptor's MVM */
+/* request: program the weight-target buffer into the array */
+#define RRAM_MSG_START_PROGRAM                   5u
+/* response/notification: an operation finished */
+#define RRAM_MSG_DONE                            6u
+/* response/notification: refused command, bad address or length */
+#define RRAM_MSG_ERROR                           7u
+/* data: activations for a tile's input buffer (aux = offset) */
+#define RRAM_MSG_ACTIVATIONS                     8u
+/* data: partial sums to accumulate (aux = offset) */
+#define RRAM_MSG_PARTIAL_SUMS                    9u
+#define RRAM_MSG_CSR_DATA                        10u  /* response to CSR_READ */
+#define RRAM_MSG_BUF_DATA                        11u  /* response to BUF_READ */
 
 /* UART-to-Wishbone bridge framing (hdl/spec/uart.py, docs/uart.md). */
 /* CRC-8 polynomial (not reflected, no final XOR) */
