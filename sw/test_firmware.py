@@ -11,7 +11,6 @@ bad networks must be refused by the emitter with an exception naming the field.
 
 import asyncio
 import dataclasses
-import shutil
 import subprocess
 
 import numpy as np
@@ -277,7 +276,6 @@ def test_emitter_refuses(mutate, field):
     assert field in str(e.value)
 
 
-@pytest.mark.skipif(not shutil.which("or1k-elf-gcc"), reason="or1k-elf-gcc not installed")
 def test_or1k_build(digits, tmp_path):
     """The firmware builds for the core with or1k-elf-gcc -O2 (no warnings), uses only
     instructions the core implements (``hdl.spec.or1k.IMPLEMENTED``), no multiply or divide
