@@ -48,8 +48,11 @@ def pytest_collection_modifyitems(config, items):
         if item.nodeid in ICARUS_IN_TEST_ALL:
             item.add_marker(pytest.mark.slow)
             seen.add(item.nodeid)
-    stale = [n for n in ICARUS_IN_TEST_ALL if n.split("::")[0] in files and n not in seen
-             and not config.getoption("keyword") and not config.getoption("deselect")]
+    # Only when whole files were collected (no node ids, -k or --deselect on the command line).
+    whole = not (any("::" in a for a in config.args) or config.getoption("keyword")
+                 or config.getoption("deselect"))
+    stale = [n for n in ICARUS_IN_TEST_ALL
+             if whole and n.split("::")[0] in files and n not in seen]
     if stale:
         raise pytest.UsageError(f"conftest.ICARUS_IN_TEST_ALL names tests that do not exist: "
                                 f"{stale}")
