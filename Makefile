@@ -16,6 +16,7 @@ STAMP        := $(VENV)/.installed
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 	@echo "  Variables: CONFIG=tiny|default|fpga (verilog, synth, fpga), FPGA_MHZ=25 (board clock),"
+	@echo "             FPGA_ARGS='--cpu' or '--cpu-only' (make fpga: the OpenRISC SoC too, docs/cpu.md),"
 	@echo "             SIM=icarus|verilator,"
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers),"
 	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help)"
@@ -73,12 +74,13 @@ lint: setup  ## Verilator --lint-only on the generated Verilog, and ruff on the 
 	$(RUN) ruff check hdl sim tb scripts sw conftest.py
 
 FPGA_MHZ     ?= 25
+FPGA_ARGS    ?=
 
 synth: setup  ## Yosys synth_ecp5 of every block, then the whole chip placed and routed on a ULX3S (ECP5-85F): build/CONFIG/synth/report.json
 	$(RUN) python -m scripts.synth --config $(CONFIG) --mhz $(FPGA_MHZ)
 
-fpga: setup  ## Only the whole chip on its board top: synthesis, place-and-route, Fmax, bitstream (build/CONFIG/synth/report.json)
-	$(RUN) python -m scripts.fpga --config $(CONFIG) --mhz $(FPGA_MHZ)
+fpga: setup  ## Only the whole chip on its board top: synthesis, place-and-route, Fmax, bitstream (build/CONFIG/synth/report.json; FPGA_ARGS=--cpu: with the CPU, build/CONFIG/synth-cpu/)
+	$(RUN) python -m scripts.fpga --config $(CONFIG) --mhz $(FPGA_MHZ) $(FPGA_ARGS)
 
 test-fpga: setup  ## The FPGA flow's tests: place-and-route of a small chip, the report's checks (not in `make test`)
 	$(RUN) pytest -m fpga --durations=10 $(PYTEST_ARGS)

@@ -15,7 +15,15 @@ FT231X USB serial port wired to the FPGA, seven buttons and eight LEDs. Pin cons
   The baud rate is ``f_mhz`` MHz / ``divisor`` (:func:`baud_divisor`); the framing is
   ``docs/uart.md``.
 * **LEDs.** 0 heartbeat (about 1.5 Hz, the clock runs), 1 chip interrupt, 2 serial receive
-  and 3 serial transmit activity (stretched to about 40 ms), 4 PLL locked; 5-7 off.
+  and 3 serial transmit activity (stretched to about 40 ms), 4 PLL locked; with the CPU,
+  5 the core running (EXT_CPU_CTRL.RUN) and 6 a byte written to its console; the others off.
+* **CPU** (``cpu=True``, ``docs/cpu.md``). The bridge drives the CPU's SoC
+  (:class:`hdl.soc.Or1kSoc`) with the chip behind it, instead of the bare chip: the SoC's
+  external port is the chip's host map plus EXT_CPU_CTRL and EXT_CPU_MEM, so the same
+  driver reaches the chip, loads a program and releases the core. The core is held in
+  reset at power-on unless ``firmware`` (an image from address 0) is baked in; then it runs
+  from reset. ``chip=False`` leaves the chip out (block ``cpu_soc``: the core's own area and
+  Fmax on the device, ``scripts/fpga.py --cpu-only``). The console's bytes only light LED 6.
 """
 
 from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Instance, Module, Signal
@@ -23,6 +31,9 @@ from amaranth.lib import wiring
 from amaranth.lib.cdc import ResetSynchronizer
 from amaranth.lib.wiring import In, Out
 
+from hdl.chip import Chip
+from hdl.soc import Or1kSoc
+from hdl.spec.or1k import RAM_BYTES
 from hdl.spec.uart import MIN_DIVISOR
 from hdl.uart_bridge import UartChip
 
@@ -78,13 +89,13 @@ def baud_divisor(f_mhz, baud):
 
 
 class Ulx3sTop(wiring.Component):
-    """The chip, its UART bridge, a PLL, reset and LEDs, on ULX3S pins.
+    """The chip (or the CPU's SoC), its UART bridge, a PLL, reset and LEDs, on ULX3S pins.
 
     Parameters
     ----------
     cfg : ChipConfig
     images : dict of int to TileImage
-        As for :class:`hdl.chip.Chip`.
+        As for :class:`hdl.chip.Chip` (not used with ``chip=False``).
     f_mhz : int
         Chip clock (MHz): the PLL's output, or 25 without a PLL.
     baud : int
@@ -92,6 +103,15 @@ class Ulx3sTop(wiring.Component):
     pll : bool
         Instantiate the ECP5 PLL (False: the oscillator clocks the chip; ``f_mhz`` must be
         25).
+    cpu : bool
+        The bridge drives the CPU's SoC (``Or1kSoc``) instead of the bare chip.
+    chip : bool
+        The chip is there (False only with ``cpu``: the SoC alone, block ``cpu_soc``).
+    firmware : bytes or None
+        With ``cpu``: the program memory's power-on image; the core then runs from reset
+        (None: held in reset until EXT_CPU_CTRL.RUN is set over the serial port).
+    ram_bytes : int
+        With ``cpu``: the program memory's size.
 
     Attributes (ports, named as in ``hdl/ulx3s.lpf``)
     ----------
@@ -103,17 +123,34 @@ class Ulx3sTop(wiring.Component):
     ftdi_rxd : Out(1)
         Serial data to the host.
     led : Out(8)
+
+    Raises
+    ------
+    ValueError
+        ``f_mhz`` or ``baud`` not possible; ``chip=False`` or ``firmware`` without ``cpu``;
+        ``ram_bytes`` or ``firmware`` as :class:`hdl.soc.Or1kSoc` refuses them.
     """
 
-    def __init__(self, cfg, images, *, f_mhz=BOARD_CLOCK_MHZ, baud=DEFAULT_BAUD, pll=True):
+    def __init__(self, cfg, images, *, f_mhz=BOARD_CLOCK_MHZ, baud=DEFAULT_BAUD, pll=True,
+                 cpu=False, chip=True, firmware=None, ram_bytes=RAM_BYTES):
         if not pll and f_mhz != BOARD_CLOCK_MHZ:
             raise ValueError(f"f_mhz: {f_mhz} MHz needs the PLL (pll=True)")
+        if not cpu and not chip:
+            raise ValueError("chip=False needs cpu=True (the board top holds the chip, the "
+                             "CPU's SoC, or both)")
+        if not cpu and firmware is not None:
+            raise ValueError("firmware: only with cpu=True")
         self.f_mhz, self.baud, self.pll = f_mhz, baud, pll
+        self.cpu, self.chip = bool(cpu), bool(chip)
         self.pll_params = pll_params(BOARD_CLOCK_MHZ, f_mhz) if f_mhz != BOARD_CLOCK_MHZ \
             else None
         self.divisor = baud_divisor(f_mhz, baud)
+        self.soc = None
+        if cpu:
+            self.soc = Or1kSoc(Chip(cfg, images) if chip else None, ram_bytes=ram_bytes,
+                               image=firmware, run=firmware is not None)
         self._uart_chip = UartChip(cfg, images, divisor=self.divisor,
-                                   timeout_bits=BOARD_TIMEOUT_BITS)
+                                   timeout_bits=BOARD_TIMEOUT_BITS, slave=self.soc)
         super().__init__({
             "clk_25mhz": In(1),
             "reset_btn": In(1),
@@ -159,14 +196,17 @@ class Ulx3sTop(wiring.Component):
         beat = Signal(beat_bit + 1)
         m.d.sync += beat.eq(beat + 1)
         stretch = max(f // 25, 2).bit_length()                # about 40 ms
-        leds = [beat[-1], uc.irq]
-        for line in (uc.rx, uc.tx):
+
+        def stretched(event):
             cnt = Signal(stretch)
-            with m.If(~line):
+            with m.If(event):
                 m.d.sync += cnt.eq(~Const(0, stretch))
             with m.Elif(cnt != 0):
                 m.d.sync += cnt.eq(cnt - 1)
-            leds.append(cnt != 0)
-        leds.append(locked)
+            return cnt != 0
+
+        leds = [beat[-1], uc.irq, stretched(~uc.rx), stretched(~uc.tx), locked]
+        if self.soc is not None:
+            leds += [self.soc.cpu_run, stretched(self.soc.uart_tx_valid)]
         m.d.comb += self.led.eq(Cat(*leds))
         return m

@@ -88,6 +88,8 @@ class Or1kSoc(wiring.Component):
         The chip's interrupt, also on the core's PIC line PIC_CHIP.
     uart_tx_valid, uart_tx_data : Out(1), Out(8)
         A byte written to the console's THR (for testbenches and a board's serial port).
+    cpu_run : Out(1)
+        EXT_CPU_CTRL.RUN: the core is out of reset (a board's LED).
     retire : retire_signature
         The core's retired-instruction trace.
 
@@ -108,7 +110,7 @@ class Or1kSoc(wiring.Component):
         self._run = bool(run)
         super().__init__({
             **wishbone_signature(),
-            "uart_tx_valid": Out(1), "uart_tx_data": Out(8),
+            "uart_tx_valid": Out(1), "uart_tx_data": Out(8), "cpu_run": Out(1),
             "retire": Out(retire_signature()),
         })
 
@@ -199,6 +201,7 @@ class Or1kSoc(wiring.Component):
                      x_err.eq(x_take & ~ext_ctrl & ~ext_mem), x_ctrl_rd.eq(x_take & ext_ctrl)]
         with m.If(x_take & ext_ctrl & self.wb_we & self.wb_sel[0]):
             m.d.sync += run.eq(self.wb_dat_w[CpuCtrl.RUN])
+        m.d.comb += self.cpu_run.eq(run)
         m.d.comb += [
             self.wb_ack.eq(x_ack | (owner_ext & chip.wb_ack)),
             self.wb_err.eq(x_err | (owner_ext & chip.wb_err)),

@@ -465,6 +465,11 @@ class UartChip(wiring.Component):
         As for :class:`hdl.chip.Chip`.
     divisor, timeout_bits, bus_timeout : int
         As for :class:`UartBridge`.
+    slave : Component or None
+        The bridge's bus slave instead of a new ``Chip(cfg, images)``: anything with the
+        chip's Wishbone slave port and ``irq`` (``hdl.host.wishbone_signature``), e.g. the
+        CPU's SoC (:class:`hdl.soc.Or1kSoc`, whose external port is the chip's map extended);
+        ``cfg`` and ``images`` are then not used.
 
     Attributes
     ----------
@@ -474,15 +479,21 @@ class UartChip(wiring.Component):
         The chip's interrupt line (also in every reply).
     """
 
-    def __init__(self, cfg, images, divisor, timeout_bits, bus_timeout=DEFAULT_BUS_TIMEOUT):
+    def __init__(self, cfg, images, divisor, timeout_bits, bus_timeout=DEFAULT_BUS_TIMEOUT, *,
+                 slave=None):
         self._bridge = UartBridge(divisor, timeout_bits, bus_timeout)
-        self._chip = Chip(cfg, images)
+        self._chip = Chip(cfg, images) if slave is None else slave
         super().__init__({"rx": In(1), "tx": Out(1, init=1), "irq": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.bridge = bridge = self._bridge
         m.submodules.chip = chip = self._chip
-        wiring.connect(m, bridge.bus, chip)
+        # Member by member: a slave may have ports besides the bus (the SoC's console).
+        for name, member in wishbone_signature().items():
+            if member.flow == In:
+                m.d.comb += getattr(chip, name).eq(getattr(bridge.bus, name))
+            else:
+                m.d.comb += getattr(bridge.bus, name).eq(getattr(chip, name))
         m.d.comb += [bridge.rx.eq(self.rx), self.tx.eq(bridge.tx), self.irq.eq(chip.irq)]
         return m

