@@ -200,7 +200,7 @@ async def cocotb_firmware(dut):
                       time.monotonic() - wall0)
         await drv.write(EXT_CPU_CTRL, 1 << CpuCtrl.RUN)
         t0 = cycle()
-        status, done = FwStatus.IDLE, -1
+        status, done, polls = FwStatus.IDLE, -1, 0
         while cycle() - t0 < max_cycles:
             # A timer, not ClockCycles: no Python callback per clock edge while the core
             # runs; each read of the mailbox takes the chip's host port for one transfer.
@@ -208,7 +208,9 @@ async def cocotb_firmware(dut):
             await RisingEdge(dut.clk)
             status = FwStatus(await drv.read(regs.ASRAM_BASE + 4 * Mailbox.STATUS))
             progress = await drv.read(regs.ASRAM_BASE + 4 * Mailbox.PROGRESS)
-            if progress != done:
+            polls += 1
+            # A line per image done, and one every 500 000 cycles meanwhile (programming).
+            if progress != done or polls % max(1, 500_000 // poll) == 0:
                 done = progress
                 dut._log.info("RTL: %d / %d images (firmware, %d cycles into run %d, "
                               "%.0f s)", k + progress, n, cycle() - t0, b,
@@ -234,7 +236,15 @@ async def cocotb_firmware(dut):
     await drv.open()
     await rt.configure()
     t0 = cycle()
-    logits_h, clips_h = await rt.infer(x)
+    host_done = [0]
+
+    def step(k):
+        host_done[0] += k
+        if host_done[0] % 10 == 0 or host_done[0] == n:
+            dut._log.info("RTL: host driver, %d / %d images done (%.0f s)", host_done[0], n,
+                          time.monotonic() - wall0)
+
+    logits_h, clips_h = await rt.infer(x, step)
     host_cycles = cycle() - t0
     wall_rtl = time.monotonic() - wall0
 
