@@ -256,6 +256,7 @@ def firmware_rtl_report(rtl, gold, y, fw, sim, seconds):
         return "equal" if ok else "DIFFERENT"
 
     n, runs = rtl["images"], len(f["runs"])
+    other = seconds - rtl["seconds"]["rtl"] - rtl["seconds"]["golden"]
     lines = [
         f"| firmware on the RTL ({sim}, block `soc`): accuracy, {n} images | "
         f"{100 * report['accuracy']:.2f} % |",
@@ -272,8 +273,9 @@ def firmware_rtl_report(rtl, gold, y, fw, sim, seconds):
         f"| firmware for the core: text / data / bss (or1k-elf-size), program memory | "
         f"{fw.size['text']} / {fw.size['data']} / {fw.size['bss']} bytes, "
         f"{rtl.get('ram_bytes', 0) // 1024} KiB |",
-        f"| firmware RTL run: wall time (build, simulation, golden replay) | "
-        f"{seconds:.0f} s |",
+        f"| firmware RTL run: wall time (Verilog, build, start / simulation / golden "
+        f"replay) | {seconds:.0f} s ({other:.0f} / {rtl['seconds']['rtl']:.0f} / "
+        f"{rtl['seconds']['golden']:.0f} s) |",
     ]
     return report, lines
 
