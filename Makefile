@@ -19,7 +19,8 @@ help:  ## List the targets
 	@echo "             FPGA_ARGS='--cpu' or '--cpu-only' (make fpga: the OpenRISC SoC too, docs/cpu.md),"
 	@echo "             SIM=icarus|verilator,"
 	@echo "             WAVES=1, COCOTB_RANDOM_SEED=<n>, JOBS=<n> (pytest-xdist workers),"
-	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help)"
+	@echo "             DEMO_ARGS='--sim verilator --images 100' (python -m scripts.demo --help),"
+	@echo "             DEMO_ARGS='--sim verilator --driver firmware --images 40' (the on-chip firmware on the RTL)"
 	@echo "             SCALE_ARGS='--golden-only' (python -m scripts.bench_scale --help)"
 	@echo "             BENCH_RTL_ARGS='--sims verilator --images 20' (python -m scripts.bench_rtl --help)"
 

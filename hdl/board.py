@@ -33,7 +33,6 @@ from amaranth.lib.wiring import In, Out
 
 from hdl.chip import Chip
 from hdl.soc import Or1kSoc
-from hdl.spec.or1k import RAM_BYTES
 from hdl.spec.uart import MIN_DIVISOR
 from hdl.uart_bridge import UartChip
 
@@ -110,8 +109,9 @@ class Ulx3sTop(wiring.Component):
     firmware : bytes or None
         With ``cpu``: the program memory's power-on image; the core then runs from reset
         (None: held in reset until EXT_CPU_CTRL.RUN is set over the serial port).
-    ram_bytes : int
-        With ``cpu``: the program memory's size.
+    ram_bytes : int or None
+        With ``cpu``: the program memory's size; None (the default) takes the
+        configuration's, ``cfg.cpu.ram_bytes``, as blocks ``soc`` and ``cpu_soc`` do.
 
     Attributes (ports, named as in ``hdl/ulx3s.lpf``)
     ----------
@@ -132,7 +132,7 @@ class Ulx3sTop(wiring.Component):
     """
 
     def __init__(self, cfg, images, *, f_mhz=BOARD_CLOCK_MHZ, baud=DEFAULT_BAUD, pll=True,
-                 cpu=False, chip=True, firmware=None, ram_bytes=RAM_BYTES):
+                 cpu=False, chip=True, firmware=None, ram_bytes=None):
         if not pll and f_mhz != BOARD_CLOCK_MHZ:
             raise ValueError(f"f_mhz: {f_mhz} MHz needs the PLL (pll=True)")
         if not cpu and not chip:
@@ -147,6 +147,7 @@ class Ulx3sTop(wiring.Component):
         self.divisor = baud_divisor(f_mhz, baud)
         self.soc = None
         if cpu:
+            ram_bytes = cfg.cpu.ram_bytes if ram_bytes is None else ram_bytes
             self.soc = Or1kSoc(Chip(cfg, images) if chip else None, ram_bytes=ram_bytes,
                                image=firmware, run=firmware is not None)
         self._uart_chip = UartChip(cfg, images, divisor=self.divisor,

@@ -113,19 +113,20 @@ def _uart_chip(cfg):
 
 def _cpu_soc(cfg):
     # The CPU's SoC without the chip (the trace tests: a build of seconds, not minutes);
-    # ``cfg`` only names the build directory.
+    # ``cfg`` names the build directory and sizes the program memory (cfg.cpu).
     from hdl.soc import Or1kSoc
 
-    return Or1kSoc(chip=None)
+    return Or1kSoc(chip=None, ram_bytes=cfg.cpu.ram_bytes)
 
 
 def _soc(cfg):
-    # The CPU's SoC with the whole chip behind it (hdl/soc.py).
+    # The CPU's SoC with the whole chip behind it (hdl/soc.py); the program memory is
+    # cfg.cpu.ram_bytes, the size the firmware's linker script is generated for.
     from hdl.chip import Chip
     from hdl.soc import Or1kSoc
     from sim.images import chip_images
 
-    return Or1kSoc(chip=Chip(cfg, images=chip_images(cfg)))
+    return Or1kSoc(chip=Chip(cfg, images=chip_images(cfg)), ram_bytes=cfg.cpu.ram_bytes)
 
 
 _ENTRIES = (

@@ -16,8 +16,15 @@
 ``--driver firmware``: the on-chip firmware (``sw/fw/infer``, ``docs/firmware.md``) runs the
 same job beside the host driver, on the golden model (built natively, its bus accesses
 call the model): every logit and programming report compared with the host driver's, its
-bus accesses per image, its size for the core (``or1k-elf-gcc -O2``). Golden model only
-(``--sim golden``): the firmware on the RTL SoC is ``tb/test_firmware_soc.py``.
+bus accesses per image, its size for the core (``or1k-elf-gcc -O2``). With ``--sim
+verilator`` (or ``icarus``: hours, see below) the RTL part is the firmware instead of the
+host's driver program: block ``soc`` (the OpenRISC core, its ``cfg.cpu.ram_bytes`` of
+program memory and the whole chip) runs ``tb/test_firmware_soc.py``'s ``cocotb_firmware``
+on the digits job: the firmware programs every weight through the write-verify engine
+(as the host driver does here), runs the images from the activation SRAM in runs of
+``sw.firmware.batch_images``, then the host driver runs the same images on the same chip;
+every logit, class and programming report is compared with the golden model's, and the
+cycles per image of both drivers are reported.
 """
 
 import argparse
@@ -131,15 +138,22 @@ def noise_aware_rows(args, cfg):
 
 
 class RtlRun(threading.Thread):
-    """The RTL part (``tb/demo_network.py`` in cocotb), in the background while the golden
-    model works: the simulator's output goes to ``build/reports/demo_rtl.log``, and
-    :meth:`wait` shows a progress bar read from it."""
+    """The RTL part in cocotb (by default ``tb/demo_network.py`` on block ``chip``), in the
+    background while the golden model works: the simulator's output goes to
+    ``build/reports/demo_rtl.log``, and :meth:`wait` shows a progress bar read from it (its
+    ``RTL: k / n images`` lines)."""
 
-    def __init__(self, cfg, sim, model_path, images, n):
+    def __init__(self, cfg, sim, model_path, images, n, block="chip",
+                 module="tb.demo_network", testcase="demo", params=None, out=None):
         super().__init__(daemon=True)
         self.cfg, self.sim, self.model, self.images, self.n = cfg, sim, model_path, images, n
-        self.out, self.log = REPORTS / "demo_rtl.json", REPORTS / "demo_rtl.log"
+        self.out = Path(out) if out else REPORTS / "demo_rtl.json"
+        self.log = REPORTS / "demo_rtl.log"
+        self.block, self.module, self.testcase = block, module, testcase
+        self.params = params if params is not None else {
+            "model": str(model_path), "images": images, "out": str(self.out)}
         self.error = None
+        self.seconds = None
 
     def run(self):
         from tb.harness import run_cocotb
@@ -147,12 +161,13 @@ class RtlRun(threading.Thread):
         # A long run: the model's C++ at -O1 (a longer build, about 7x the cycles/s of the
         # regression's -O0) unless the environment says otherwise.
         os.environ.setdefault("VERILATOR_CXX_OPT", "-O1")
+        t0 = time.monotonic()
         try:
-            run_cocotb("chip", self.cfg, "tb.demo_network", "demo", self.sim,
-                       params={"model": str(self.model), "images": self.images,
-                               "out": str(self.out)}, log_file=self.log)
+            run_cocotb(self.block, self.cfg, self.module, self.testcase, self.sim,
+                       params=self.params, log_file=self.log)
         except Exception as e:         # reported by wait(), in the main thread
             self.error = e
+        self.seconds = time.monotonic() - t0
 
     def start(self):
         self.out.unlink(missing_ok=True)
@@ -162,7 +177,8 @@ class RtlRun(threading.Thread):
     def _done(self):
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         done = re.findall(r"RTL: (\d+) / \d+ images", text)
-        return int(done[-1]) if done else 0
+        last = re.findall(r"RTL: ([^\n]{0,60})", text)
+        return (int(done[-1]) if done else 0), (last[-1] if last else "")
 
     def wait(self):
         from tqdm import tqdm
@@ -170,10 +186,98 @@ class RtlRun(threading.Thread):
         with tqdm(total=self.n, desc=f"RTL ({self.sim})", unit="img", file=sys.stderr) as bar:
             while self.is_alive():
                 self.join(2)
-                bar.update(self._done() - bar.n)
+                done, last = self._done()
+                bar.update(done - bar.n)
+                bar.set_postfix_str(last, refresh=False)
         if self.error or not self.out.exists():
             sys.exit(f"[demo] the RTL run failed ({self.error}); its log: {self.log}")
         return json.loads(self.out.read_text())
+
+
+#: Cycles between two reads of the firmware's mailbox by the testbench (each read takes
+#: the chip's host port from the core for one transfer).
+FW_POLL_CYCLES = 20_000
+
+
+def firmware_rtl_job(job, cfg, sim, model_path, images):
+    """The firmware on block ``soc`` (``tb/test_firmware_soc.py``'s ``cocotb_firmware``):
+    build it for the core with the configuration's program memory (``cfg.cpu.ram_bytes``),
+    and return the background run and the build (its size)."""
+    from sw.firmware import batch_images, build_or1k, build_table, c_table
+
+    c = job.compiled
+    out = ROOT / "build" / "fw" / f"demo-{cfg.name}" / f"rtl-{sim}"
+    source = c_table(build_table(c), f"{Path(model_path).name} on {cfg.name}")
+    try:
+        fw = build_or1k(source, out / "or1k", cfg.cpu.ram_bytes)
+    except ValueError as e:
+        sys.exit(f"error: {e}")
+    result = REPORTS / "demo_rtl_firmware.json"
+    params = {"bin": str(fw.elf.with_suffix(".bin")), "weights": "PROGRAM",
+              "table": str(out / "or1k" / "net_table.c"),
+              # Its own directory: the golden part builds the native firmware meanwhile.
+              "native": str(out / "native"), "result": str(result),
+              "job": {"model": str(model_path), "images": len(job.y)},
+              "batch": batch_images(c), "poll_cycles": FW_POLL_CYCLES}
+    run = RtlRun(cfg, sim, model_path, images, len(job.y), block="soc",
+                 module="tb.test_firmware_soc", testcase="cocotb_firmware", params=params,
+                 out=result)
+    return run, fw
+
+
+def firmware_rtl_report(rtl, gold, y, fw, sim, seconds):
+    """The firmware's RTL run against the golden model's host-driven run (``gold``): every
+    logit, class and programming report; its report and table lines."""
+    f, h = rtl["firmware"], rtl["host"]
+    g = np.asarray(gold["logits"])
+    logits_equal = f["logits"] == gold["logits"]
+    classes_equal = f["classes"] == np.argmax(g, axis=1).tolist()
+    host_equal = h["logits"] == gold["logits"]
+    key = ("node", "pulses", "failures", "cycles")
+    program_equal = ([tuple(r[k] for k in key) for r in f["reports"]]
+                     == [tuple(p[k] for k in key) for p in gold["program"]])
+    first = [i for i, (a, b) in enumerate(zip(f["logits"], gold["logits"], strict=True))
+             if a != b][:5]
+    report = {"sim": sim, "images": rtl["images"], "batch": rtl["batch"],
+              "runs": len(f["runs"]), "accuracy": accuracy(f["logits"], y),
+              "logits_equal": logits_equal, "classes_equal": classes_equal,
+              "host_logits_equal": host_equal, "program_equal": program_equal,
+              "first_different_images": first,
+              "firmware_cycles_per_image": f["cycles_per_image"],
+              "host_cycles_per_image": h["cycles_per_image"],
+              "setup_cycles": f["setup_cycles"],
+              "setup_cycles_per_run": [r["setup_cycles"] for r in f["runs"]],
+              "release_to_done": [r["release_to_done"] for r in f["runs"]],
+              "or1k_size": fw.size, "image_bytes": len(fw.image),
+              "ram_bytes": rtl.get("ram_bytes"),
+              "seconds": {**rtl["seconds"], "whole": round(seconds, 1)}}
+
+    def eq(ok):
+        return "equal" if ok else "DIFFERENT"
+
+    n, runs = rtl["images"], len(f["runs"])
+    other = seconds - rtl["seconds"]["rtl"] - rtl["seconds"]["golden"]
+    lines = [
+        f"| firmware on the RTL ({sim}, block `soc`): accuracy, {n} images | "
+        f"{100 * report['accuracy']:.2f} % |",
+        f"| firmware (RTL) vs golden: every logit / class / programming report | "
+        f"{eq(logits_equal)} / {eq(classes_equal)} / {eq(program_equal)} |",
+        f"| host driver (RTL, same SoC) vs golden: every logit | {eq(host_equal)} |",
+        f"| firmware (RTL): cycles per image ({runs} run(s) of at most {rtl['batch']}) | "
+        f"{f['cycles_per_image']:.0f} |",
+        f"| host driver (RTL, same chip): cycles per image | {h['cycles_per_image']:.0f} |",
+        f"| firmware (RTL): setup cycles, weights by the write-verify engine + configure | "
+        f"{f['setup_cycles']} |",
+        f"| firmware (RTL): setup cycles of each later run (configure) | "
+        f"{', '.join(str(r['setup_cycles']) for r in f['runs'][1:]) or '-'} |",
+        f"| firmware for the core: text / data / bss (or1k-elf-size), program memory | "
+        f"{fw.size['text']} / {fw.size['data']} / {fw.size['bss']} bytes, "
+        f"{rtl.get('ram_bytes', 0) // 1024} KiB |",
+        f"| firmware RTL run: wall time (Verilog, build, start / simulation / golden "
+        f"replay) | {seconds:.0f} s ({other:.0f} / {rtl['seconds']['rtl']:.0f} / "
+        f"{rtl['seconds']['golden']:.0f} s) |",
+    ]
+    return report, lines
 
 
 def sweep(job, cfg):
@@ -275,7 +379,7 @@ def firmware_run(job, cfg, gold):
              f"{'equal' if program_equal else 'DIFFERENT'} |",
              f"| firmware: bus accesses per image (golden model) | {per_image:.0f} |"]
     if shutil.which("or1k-elf-gcc"):
-        size = build_or1k(c_table(build_table(c)), out / "or1k", ram_bytes=32 * 1024).size
+        size = build_or1k(c_table(build_table(c)), out / "or1k", cfg.cpu.ram_bytes).size
         report["or1k_size"] = size
         lines.append(f"| firmware size, or1k-elf-gcc -O2 (text incl. table / bss) | "
                      f"{size['text']} / {size['bss']} bytes |")
@@ -291,15 +395,9 @@ def main(argv=None):
     ap.add_argument("--no-sweep", action="store_true", help="skip the variability sweep")
     ap.add_argument("--driver", default="host", choices=["host", "firmware"],
                     help="firmware: also run the on-chip firmware (sw/fw/infer, "
-                         "docs/firmware.md) on the golden model; needs --sim golden")
+                         "docs/firmware.md) on the golden model, and on the RTL (block soc) "
+                         "instead of the host driver program")
     args = ap.parse_args(argv)
-    if args.driver == "firmware" and args.sim != "golden":
-        # The digits' firmware needs 32 KB of program memory: block `soc` has the SoC's
-        # default 16 KB, and the `default` chip behind a core is a long Verilator build.
-        # tb/test_firmware_soc.py runs the firmware on the RTL on chip-small
-        # (docs/firmware.md, "On the RTL").
-        sys.exit("error: --driver firmware runs on the golden model only (--sim golden); "
-                 "on the RTL see tb/test_firmware_soc.py and docs/firmware.md")
     try:
         cfg = preset(args.config)
     except ConfigError as e:
@@ -314,8 +412,20 @@ def main(argv=None):
     float_acc = float(np.mean(job.network.predict(job.split.x_test[:n]) == job.y))
     ideal_acc = accuracy(ideal_forward(c, job.x_codes)[-1], job.y)
 
-    rtl_job = None
-    if args.sim != "golden":
+    rtl_job = fw_rtl = None
+    if args.sim != "golden" and args.driver == "firmware":
+        rtl_job, fw_rtl = firmware_rtl_job(job, cfg, args.sim, args.model, args.images)
+        print(f"[demo] firmware on the RTL ({args.sim}, block soc, {cfg.cpu.ram_bytes // 1024}"
+              f" KiB program memory) in the background: generate, build (first time: "
+              f"10-15 minutes on Verilator), program the weights from the core, run {n} "
+              f"images in runs of {rtl_job.params['batch']}, then the host driver; log in "
+              f"build/reports/demo_rtl.log", flush=True)
+        if args.sim == "icarus":
+            print("[demo] warning: Icarus simulates about 100 cycles/s; the firmware's "
+                  "write-verify programming alone is about 10^6 cycles (hours), and each "
+                  "image tens of thousands: prefer --sim verilator", flush=True)
+        rtl_job.start()
+    elif args.sim != "golden":
         print(f"[demo] RTL on {args.sim} in the background: generate, build (first time: "
               f"minutes), program, run {n} images; log in build/reports/demo_rtl.log",
               flush=True)
@@ -349,7 +459,13 @@ def main(argv=None):
     report["sweep"] = {"spread_scale": noise, "stuck_percent": stuck, "mvm_read_noise": read}
     plots(job, gold["logits"], noise, stuck, read, ideal_acc)
     rtl = None
-    if rtl_job:
+    fw_rtl_lines = []
+    if rtl_job and fw_rtl:
+        out = rtl_job.wait()
+        out["ram_bytes"] = cfg.cpu.ram_bytes
+        report["rtl_firmware"], fw_rtl_lines = firmware_rtl_report(
+            out, gold, job.y, fw_rtl, args.sim, rtl_job.seconds)
+    elif rtl_job:
         rtl = rtl_job.wait()
         agree = rtl["logits"] == gold["logits"]
         same_program = rtl["program"] == gold["program"]
@@ -381,7 +497,7 @@ def main(argv=None):
             f"| RTL vs golden: every logit of every image | "
             f"{'equal' if report['rtl']['logits_equal'] else 'DIFFERENT'} |",
         ]
-    lines += fw_lines
+    lines += fw_lines + fw_rtl_lines
     lines.append(f"| energy per inference / per MAC (estimate, `docs/energy.md`) | "
                  f"{energy['energy_per_inference_nj']:.2f} nJ / "
                  f"{energy['energy_per_mac_fj']:.0f} fJ |")
@@ -400,6 +516,11 @@ def main(argv=None):
     fw = report.get("firmware")
     if fw and not (fw["logits_equal"] and fw["program_equal"]):
         sys.exit("[demo] the firmware and the host driver disagree")
+    fr = report.get("rtl_firmware")
+    if fr and not all(fr[k] for k in ("logits_equal", "classes_equal", "host_logits_equal",
+                                      "program_equal")):
+        sys.exit(f"[demo] the firmware on the RTL and the golden model disagree (images "
+                 f"{fr['first_different_images']}...)")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ def test_preset_table_matches_design():
     # The MVM read: the analog array drives all rows at once; the FPGA build reads one row
     # per cycle; tiny two (see its comment in hdl/spec/config.py).
     assert (t.array.read_rows, d.array.read_rows, f.array.read_rows) == (2, 64, 1)
+    # The core's program memory: the digits firmware needs 32 KiB (docs/firmware.md); the
+    # test presets keep the SoC's 16 KiB, so their builds stay small.
+    assert (t.cpu.ram_bytes, d.cpu.ram_bytes, f.cpu.ram_bytes) == (16384, 32768, 16384)
 
 
 def test_unknown_preset_lists_the_known_ones():
@@ -71,6 +74,11 @@ BAD = [
      r"ChipConfig\.noc\.max_packet_flits = 3: the host interface needs at least 4"),
     ({"noc": {"max_packet_flits": 128, "ni_buffer_flits": 128}},
      r"ChipConfig\.noc\.max_packet_flits = 128: the host interface needs 9 aux bits"),
+    ({"cpu": {"ram_bytes": 24 * 1024}},
+     r"ChipConfig\.cpu\.ram_bytes = 24576: must be a power of two"),
+    ({"cpu": {"ram_bytes": 512}}, r"ChipConfig\.cpu\.ram_bytes = 512: must be in 1024\.\.131072"),
+    ({"cpu": {"ram_bytes": 1 << 18}}, r"ChipConfig\.cpu\.ram_bytes = 262144: must be in"),
+    ({"cpu": {"ram_bytes": 16384.0}}, r"ChipConfig\.cpu\.ram_bytes = 16384\.0: must be an int"),
 ]
 
 

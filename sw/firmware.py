@@ -775,10 +775,21 @@ class Or1kFirmware:
     size: dict
 
 
-def build_or1k(table_source, build_dir, ram_bytes=None):
+def build_or1k(table_source, build_dir, ram_bytes):
     """The firmware for the core: ``or1k-elf-gcc -O2`` (:data:`OR1K_ISA`) with the SoC's crt0
     (``sw/fw/crt0.S``) and its linker script (``scripts.firmware.linker_script``, generated
-    from ``hdl/spec/or1k.py``) for a program memory of ``ram_bytes`` (default: the SoC's).
+    from ``hdl/spec/or1k.py``) for a program memory of ``ram_bytes``.
+
+    Parameters
+    ----------
+    table_source : str
+        The table's C source (:func:`c_table`).
+    build_dir : path
+        Where the table, the linker script, the ELF and the raw image go.
+    ram_bytes : int
+        The SoC's program memory: the chip's ``cfg.cpu.ram_bytes``, the figure block
+        ``soc`` is built with (``scripts/blocks.py``), so the stack the linker script puts
+        at the top of it is inside the memory the core has.
 
     Returns
     -------
@@ -787,20 +798,16 @@ def build_or1k(table_source, build_dir, ram_bytes=None):
     Raises
     ------
     ValueError
-        When the image and its .bss do not fit ``ram_bytes``.
+        When the image and its .bss do not fit ``ram_bytes`` (the message names
+        ``ChipConfig.cpu.ram_bytes``), or ``ram_bytes`` is not a valid memory size.
     """
-    from hdl.spec.or1k import RAM_BYTES
     from scripts.firmware import linker_script, symbols
 
-    ram = RAM_BYTES if ram_bytes is None else ram_bytes
+    ram = ram_bytes
     d = Path(build_dir)
     d.mkdir(parents=True, exist_ok=True)
     (d / "net_table.c").write_text(table_source)
-    ld = linker_script()
-    length = f"LENGTH = 0x{RAM_BYTES:x}"
-    if length not in ld:
-        raise RuntimeError(f"scripts.firmware.linker_script() has no {length!r}")
-    (d / "link.ld").write_text(ld.replace(length, f"LENGTH = 0x{ram:x}"))
+    (d / "link.ld").write_text(linker_script(ram))
     elf = d / "infer.elf"
     srcs = [FW_DIR / s for s in (*FW_SOURCES, "hal_or1k.c", "main_or1k.c")]
     try:
@@ -810,8 +817,8 @@ def build_or1k(table_source, build_dir, ram_bytes=None):
               "-lgcc", "-o", str(elf)])
     except RuntimeError as e:
         if "overflowed" in str(e):
-            raise ValueError(f"ram_bytes = {ram}: the firmware and its table do not fit "
-                             f"({e})") from None
+            raise ValueError(f"ChipConfig.cpu.ram_bytes = {ram}: the firmware and its "
+                             f"table do not fit the program memory ({e})") from None
         raise
     text, data, bss = (int(v) for v in _run(["or1k-elf-size", str(elf)]).splitlines()[1]
                        .split()[:3])
@@ -819,8 +826,8 @@ def build_or1k(table_source, build_dir, ram_bytes=None):
     image = (d / "infer.bin").read_bytes()
     size = {"text": text, "data": data, "bss": bss}
     if text + data + bss > ram:
-        raise ValueError(f"ram_bytes = {ram}: the firmware needs {text + data + bss} bytes "
-                         f"and a stack ({size})")
+        raise ValueError(f"ChipConfig.cpu.ram_bytes = {ram}: the firmware needs "
+                         f"{text + data + bss} bytes and a stack ({size})")
     return Or1kFirmware(elf, image, symbols(elf), size)
 
 
@@ -832,8 +839,9 @@ def main(argv=None):
     ap.add_argument("--config", default="default")
     ap.add_argument("--model", default=None, help="ONNX file (default: the digits MLP)")
     ap.add_argument("--out", default=str(ROOT / "build" / "fw"))
-    ap.add_argument("--ram-bytes", type=int, default=32 * 1024,
-                    help="program memory of the core (the digits on default need 32 KB)")
+    ap.add_argument("--ram-bytes", type=int, default=None,
+                    help="program memory of the core (default: the configuration's "
+                         "cpu.ram_bytes, 32 KiB on default)")
     args = ap.parse_args(argv)
     if args.check:
         ok = CONSTS_H.exists() and CONSTS_H.read_text() == consts_header()
@@ -857,7 +865,7 @@ def main(argv=None):
     (out / "net_table.c").write_text(src)
     print(f"wrote {out / 'net_table.c'}")
     if shutil.which("or1k-elf-gcc"):
-        fw = build_or1k(src, out, ram_bytes=args.ram_bytes)
+        fw = build_or1k(src, out, ram_bytes=args.ram_bytes or cfg.cpu.ram_bytes)
         size = fw.size
         print(f"built {fw.elf}: text {size['text']} B, data {size['data']} B, "
               f"bss {size['bss']} B")

@@ -279,8 +279,13 @@ def test_emitter_refuses(mutate, field):
 def test_or1k_build(digits, tmp_path):
     """The firmware builds for the core with or1k-elf-gcc -O2 (no warnings), uses only
     instructions the core implements (``hdl.spec.or1k.IMPLEMENTED``), no multiply or divide
-    and no libgcc arithmetic, and refuses a program memory it does not fit."""
-    fw = build_or1k(c_table(build_table(digits.compiled)), tmp_path, ram_bytes=32 * 1024)
+    and no libgcc arithmetic, and refuses a program memory it does not fit. The program
+    memory is the configuration's (``cfg.cpu.ram_bytes``, 32 KiB on ``default``), the size
+    block ``soc`` is built with."""
+    ram = digits.compiled.cfg.cpu.ram_bytes
+    assert ram == 32 * 1024
+    fw = build_or1k(c_table(build_table(digits.compiled)), tmp_path, ram_bytes=ram)
+    assert f"LENGTH = 0x{ram:x}" in (tmp_path / "link.ld").read_text()
     dis = subprocess.run(["or1k-elf-objdump", "-d", str(fw.elf)], capture_output=True,
                          text=True, check=True).stdout
     for bad in ("l.mul", "l.div", "__mulsi3", "__divsi3", "__udivsi3"):
@@ -290,7 +295,8 @@ def test_or1k_build(digits, tmp_path):
     used = {p[2].split()[0] for p in (line.split("\t") for line in dis.splitlines())
             if len(p) >= 3 and p[2].startswith("l.")}
     assert used and used <= set(IMPLEMENTED), used - set(IMPLEMENTED)
-    assert "_exit" in fw.symbols and len(fw.image) <= 32 * 1024
-    with pytest.raises(ValueError, match="ram_bytes"):
+    assert "_exit" in fw.symbols and len(fw.image) <= ram
+    # chip-small's 16 KiB (the tiny presets'): refused, naming the configuration field.
+    with pytest.raises(ValueError, match=r"ChipConfig\.cpu\.ram_bytes = 16384"):
         build_or1k(c_table(build_table(digits.compiled)), tmp_path, ram_bytes=16 * 1024)
     print(f"or1k firmware: {fw.size}")

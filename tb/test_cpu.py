@@ -427,8 +427,22 @@ def test_doc_lists_the_implemented_subset():
 
 def test_soc_parameters():
     from hdl.soc import Or1kSoc
+    from hdl.spec import or1k
+    from scripts.blocks import build_block
+    from scripts.firmware import linker_script
 
     with pytest.raises(ValueError, match="ram_bytes"):
         Or1kSoc(ram_bytes=3000)
     with pytest.raises(ValueError, match="image"):
         Or1kSoc(ram_bytes=1024, image=bytes(2048))
+    # One definition of the program memory: the configuration's cpu.ram_bytes sizes the
+    # blocks' SoC and the linker script (sw.firmware.build_or1k uses the same script).
+    cfg = config_named("tiny").replace(cpu={"ram_bytes": 4096})
+    socs = [build_block("cpu_soc", cfg), build_block("cpu_soc", config_named("tiny"))]
+    for soc in socs:
+        soc._MustUse__silence = True        # built to be inspected, not elaborated
+    assert [s.ram_bytes for s in socs] == [4096, or1k.RAM_BYTES]
+    assert "LENGTH = 0x1000 }" in linker_script(4096)
+    assert f"LENGTH = 0x{or1k.RAM_BYTES:x} }}" in linker_script()
+    with pytest.raises(ValueError, match=r"ram_bytes = 3000.*ChipConfig\.cpu\.ram_bytes"):
+        linker_script(3000)

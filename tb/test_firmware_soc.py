@@ -77,10 +77,31 @@ def job(cfg):
     return compiled, x
 
 
-def golden(compiled, x, weights, table_source, build_dir):
+def job_from(cfg, spec):
+    """The job a run names: ``None`` the random network above, ``{"model": path, "images":
+    n}`` a network from ONNX on the digits' test images (``sw.job.prepare``, the demo's
+    job, ``scripts/demo.py``)."""
+    if spec is None:
+        return job(cfg)
+    from sw.job import prepare
+
+    j = prepare(spec["model"], cfg, spec["images"])
+    return j.compiled, j.x_codes
+
+
+def batches(n, per):
+    """``[(first, count), ...]``: ``n`` images in runs of at most ``per`` (what the SRAM
+    holds beside the mailbox, ``sw.firmware.batch_images``); one run when ``n`` is 0."""
+    if per < 1:
+        raise ValueError(f"batch = {per}: the activation SRAM holds no image")
+    return [(k, min(per, n - k)) for k in range(0, n, per)] or [(0, 0)]
+
+
+def golden(compiled, x, weights, table_source, build_dir, per):
     """The same history on the golden model: (PRELOADED: the back-door load), the firmware
-    built natively, then the host driver's images. Returns the SRAM after the firmware,
-    the host's logits and clips, and (PROGRAM) ``Runtime.program``'s reports on a fresh
+    built natively, once per batch (the first with ``weights``, the others PRELOADED, as
+    the RTL run), then the host driver's images. Returns the SRAM after each batch, the
+    host's logits and clips, and (PROGRAM) ``Runtime.program``'s reports on a fresh
     model."""
     import asyncio
 
@@ -91,11 +112,15 @@ def golden(compiled, x, weights, table_source, build_dir):
     if weights == Weights.PRELOADED:
         asyncio.run(drv.open())
         asyncio.run(Runtime(drv, compiled).load())
-    layout = mailbox_layout(compiled, len(x))
-    for i, v in mailbox_words(layout, x, weights, POLLS).items():
-        assert model.write(regs.ASRAM_BASE + 4 * i, v)
-    NativeFirmware(table_source, build_dir).run(model)
-    sram = list(model.asram)
+    fw = NativeFirmware(table_source, build_dir)
+    srams = []
+    for b, (k, count) in enumerate(batches(len(x), per)):
+        layout = mailbox_layout(compiled, count)
+        for i, v in mailbox_words(layout, x[k:k + count], weights if b == 0
+                                  else Weights.PRELOADED, POLLS).items():
+            assert model.write(regs.ASRAM_BASE + 4 * i, v)
+        fw.run(model)
+        srams.append(list(model.asram))
 
     async def host(d):
         rt = Runtime(d, compiled)
@@ -111,11 +136,23 @@ def golden(compiled, x, weights, table_source, build_dir):
             return await Runtime(d, compiled).program()
 
         fresh = asyncio.run(program(Driver(ModelBackend(cfg), cfg)))
-    return sram, result, fresh
+    return srams, result, fresh
 
 
 @cocotb.test()
 async def cocotb_firmware(dut):
+    """The firmware, then the host driver, on one SoC; both against the golden model.
+
+    Parameters (``run_cocotb(params=...)``): ``bin``, ``table``, ``native``, ``result``,
+    ``weights`` (a :class:`Weights` name); optional ``job`` (:func:`job_from`; default the
+    random 16-8-4 network), ``batch`` (images per firmware run, default all in one),
+    ``poll_cycles`` (between two reads of STATUS), ``max_cycles`` (per run).
+
+    Progress goes to the log (``RTL: k / n images``, read by ``scripts/demo.py``)."""
+    import time
+
+    from cocotb.triggers import RisingEdge, Timer
+
     from tb.wb_backend import RtlBackend
 
     tb = ClockedTB(dut)
@@ -124,9 +161,17 @@ async def cocotb_firmware(dut):
         getattr(dut, s).value = 0
     await tb.reset()
     weights = Weights[test_param("weights")]
-    compiled, x = job(cfg)
+    compiled, x = job_from(cfg, test_param("job", None))
+    n = len(x)
+    per = test_param("batch", max(n, 1))
+    poll = test_param("poll_cycles", POLL_CYCLES)
+    max_cycles = test_param("max_cycles", MAX_CYCLES)
     drv = Driver(RtlBackend(dut, cfg, pipelined=False, irq_timeout=5_000_000), cfg)
     period = tb.PERIOD_NS
+    wall0 = time.monotonic()
+
+    def cycle():
+        return round(get_sim_time("ns") / period)
 
     # 1. The firmware, on the chip as it powers on (PRELOADED: the host loads the weights
     # by the back door first).
@@ -137,63 +182,117 @@ async def cocotb_firmware(dut):
     image = Path(test_param("bin")).read_bytes()
     words = [int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big")
              for i in range(0, len(image), 4)]
-    for i, w in enumerate(words):
-        await drv.write(EXT_CPU_MEM + 4 * i, w)
-    assert await drv.read(EXT_CPU_MEM + 4 * 0x40) == words[0x40]
-    layout = mailbox_layout(compiled, len(x))
-    for i, v in mailbox_words(layout, x, weights, POLLS).items():
-        await drv.write(regs.ASRAM_BASE + 4 * i, v)
-    await drv.write(EXT_CPU_CTRL, 1 << CpuCtrl.RUN)
-    t0 = get_sim_time("ns")
-    status = FwStatus.IDLE
-    while round((get_sim_time("ns") - t0) / period) < MAX_CYCLES:
-        await ClockCycles(dut.clk, POLL_CYCLES)
-        status = FwStatus(await drv.read(regs.ASRAM_BASE + 4 * Mailbox.STATUS))
-        if status in (FwStatus.DONE, FwStatus.ERROR):
-            break
-    run_cycles = round((get_sim_time("ns") - t0) / period)
-    sram = [await drv.read(regs.ASRAM_BASE + 4 * i) for i in range(layout.end)]
-    run = read_mailbox(lambda i: sram[i], compiled, layout)
-    assert run.status == FwStatus.DONE, \
-        f"firmware: {run.status.name}, {run.error.name}, detail {run.detail} after " \
-        f"{run_cycles} cycles (progress {run.progress})"
+    runs, srams, layouts, run_cycles = [], [], [], []
+    for b, (k, count) in enumerate(batches(n, per)):
+        # Every run from a fresh image, written while the core is held in reset: the
+        # previous run's stores (its .data, if any) must not reach this one; crt0 clears
+        # .bss and sets the stack itself.
+        await drv.write(EXT_CPU_CTRL, 0)
+        for i, w in enumerate(words):
+            await drv.write(EXT_CPU_MEM + 4 * i, w)
+        assert await drv.read(EXT_CPU_MEM + 4 * 0x40) == words[0x40]
+        layout = mailbox_layout(compiled, count)
+        flags = weights if b == 0 else Weights.PRELOADED
+        for i, v in mailbox_words(layout, x[k:k + count], flags, POLLS).items():
+            await drv.write(regs.ASRAM_BASE + 4 * i, v)
+        dut._log.info("RTL: firmware run %d (%s, images %d..%d) released at cycle %d "
+                      "(%.0f s)", b, flags.name, k, k + count - 1, cycle(),
+                      time.monotonic() - wall0)
+        await drv.write(EXT_CPU_CTRL, 1 << CpuCtrl.RUN)
+        t0 = cycle()
+        status, done, polls = FwStatus.IDLE, -1, 0
+        while cycle() - t0 < max_cycles:
+            # A timer, not ClockCycles: no Python callback per clock edge while the core
+            # runs; each read of the mailbox takes the chip's host port for one transfer.
+            await Timer(poll * period, "ns")
+            await RisingEdge(dut.clk)
+            status = FwStatus(await drv.read(regs.ASRAM_BASE + 4 * Mailbox.STATUS))
+            progress = await drv.read(regs.ASRAM_BASE + 4 * Mailbox.PROGRESS)
+            polls += 1
+            # A line per image done, and one every 500 000 cycles meanwhile (programming).
+            if progress != done or polls % max(1, 500_000 // poll) == 0:
+                done = progress
+                dut._log.info("RTL: %d / %d images (firmware, %d cycles into run %d, "
+                              "%.0f s)", k + progress, n, cycle() - t0, b,
+                              time.monotonic() - wall0)
+            if status in (FwStatus.DONE, FwStatus.ERROR):
+                break
+        run_cycles.append(cycle() - t0)
+        sram = [await drv.read(regs.ASRAM_BASE + 4 * i) for i in range(layout.end)]
+        run = read_mailbox(lambda i, s=sram: s[i], compiled, layout)
+        assert run.status == FwStatus.DONE, \
+            f"firmware run {b}: {run.status.name}, {run.error.name}, detail {run.detail} " \
+            f"after {run_cycles[-1]} cycles (progress {run.progress})"
+        runs.append(run)
+        srams.append(sram)
+        layouts.append(layout)
+    fw_logits = np.concatenate([r.logits for r in runs])
+    fw_classes = np.concatenate([r.classes for r in runs])
+    fw_clips = np.concatenate([r.clips for r in runs])
 
     # 2. The host driver on the same chip (the core parked at _exit): the images, timed.
+    dut._log.info("RTL: host driver, %d images (%.0f s)", n, time.monotonic() - wall0)
     rt = Runtime(drv, compiled)
     await drv.open()
     await rt.configure()
-    t0 = get_sim_time("ns")
-    logits_h, clips_h = await rt.infer(x)
-    host_cycles = (get_sim_time("ns") - t0) / period
+    t0 = cycle()
+    host_done = [0]
+
+    def step(k):
+        host_done[0] += k
+        if host_done[0] % 10 == 0 or host_done[0] == n:
+            dut._log.info("RTL: host driver, %d / %d images done (%.0f s)", host_done[0], n,
+                          time.monotonic() - wall0)
+
+    logits_h, clips_h = await rt.infer(x, step)
+    host_cycles = cycle() - t0
+    wall_rtl = time.monotonic() - wall0
 
     # The golden model through the same history: every SRAM word the firmware wrote but
     # the cycle counts, and the host's results after it.
-    gsram, (logits_g, clips_g), fresh = golden(
+    gsrams, (logits_g, clips_g), fresh = golden(
         compiled, x, weights, Path(test_param("table")).read_text(),
-        Path(test_param("native")))
+        Path(test_param("native")), per)
     cyc = {Mailbox.CYCLES_SETUP, Mailbox.CYCLES_IMAGES}
-    for i in range(layout.end):
-        if i not in cyc:
-            assert sram[i] == gsram[i], f"SRAM word {i}: RTL 0x{sram[i]:08x}, golden " \
-                                        f"0x{gsram[i]:08x}"
+    for b, (sram, gsram, layout) in enumerate(zip(srams, gsrams, layouts, strict=True)):
+        for i in range(layout.end):
+            if i not in cyc:
+                assert sram[i] == gsram[i], f"run {b}, SRAM word {i}: RTL 0x{sram[i]:08x}, " \
+                                            f"golden 0x{gsram[i]:08x}"
     assert np.array_equal(logits_h, logits_g) and np.array_equal(clips_h, clips_g)
-    assert np.array_equal(run.logits, logits_h), f"firmware {run.logits}, host {logits_h}"
-    assert np.array_equal(run.clips, clips_h)
-    assert np.array_equal(run.classes, np.argmax(logits_h, axis=1))
+    assert np.array_equal(fw_logits, logits_h), f"firmware {fw_logits}, host {logits_h}"
+    assert np.array_equal(fw_clips, clips_h)
+    assert np.array_equal(fw_classes, np.argmax(logits_h, axis=1))
+    reports = runs[0].reports
     if weights == Weights.PROGRAM:
         # The programming reports equal Runtime.program's on a fresh golden model.
-        got = [(r["node"], r["pulses"], r["failures"], r["cycles"]) for r in run.reports]
+        got = [(r["node"], r["pulses"], r["failures"], r["cycles"]) for r in reports]
         assert got == [(r.node, r.pulses, r.failures, r.cycles) for r in fresh], (got, fresh)
-        assert all(r["pulses"] > 0 for r in run.reports)
+        assert all(r["pulses"] > 0 for r in reports)
     else:
-        assert np.array_equal(run.logits, ideal_forward(compiled, x)[-1])
-    result = {"weights": weights.name, "images": len(x),
-              "host": {"cycles_per_image": host_cycles / len(x)},
-              "firmware": {"setup_cycles": run.cycles[0], "image_cycles": run.cycles[1],
-                           "cycles_per_image": run.cycles[1] / len(x),
-                           "release_to_done": run_cycles, "image_bytes": len(image)}}
+        assert np.array_equal(fw_logits, ideal_forward(compiled, x)[-1])
+    image_cycles = sum(r.cycles[1] for r in runs)
+    result = {"weights": weights.name, "images": n, "batch": per,
+              "host": {"cycles": host_cycles, "cycles_per_image": host_cycles / max(n, 1),
+                       "logits": logits_h.tolist()},
+              "firmware": {"setup_cycles": runs[0].cycles[0],
+                           "image_cycles": image_cycles,
+                           "cycles_per_image": image_cycles / max(n, 1),
+                           "runs": [{"images": lay.images, "setup_cycles": r.cycles[0],
+                                     "image_cycles": r.cycles[1], "release_to_done": c}
+                                    for r, lay, c in zip(runs, layouts, run_cycles,
+                                                         strict=True)],
+                           "release_to_done": run_cycles[0], "image_bytes": len(image),
+                           "logits": fw_logits.tolist(), "classes": fw_classes.tolist(),
+                           "clips": fw_clips.tolist(),
+                           "reports": [{k: v for k, v in r.items() if k != "node_ok"}
+                                       for r in reports]},
+              "seconds": {"rtl": round(wall_rtl, 1),
+                          "golden": round(time.monotonic() - wall0 - wall_rtl, 1)}}
     Path(test_param("result")).write_text(json.dumps(result, indent=1))
-    dut._log.info("firmware vs host driver: %s", result)
+    dut._log.info("firmware vs host driver: setup %d cycles, %.0f vs %.0f cycles per image, "
+                  "%d runs, every logit equal", runs[0].cycles[0], image_cycles / max(n, 1),
+                  host_cycles / max(n, 1), len(runs))
 
 
 @cocotb.test()
@@ -309,7 +408,7 @@ def test_firmware_soc(weights, sim):
     # One directory per case: pytest-xdist workers run the cases at the same time.
     out = ROOT / "build" / "fw" / f"soc-{cfg.name}" / f"{weights}-{sim}"
     source = c_table(build_table(compiled), f"{SIZES} on {cfg.name}")
-    fw = build_or1k(source, out / "or1k")
+    fw = build_or1k(source, out / "or1k", cfg.cpu.ram_bytes)
     result = out / f"result-{weights}-{sim}.json"
     result.unlink(missing_ok=True)
     run_cocotb("soc", cfg, "tb.test_firmware_soc", "cocotb_firmware", sim,
@@ -329,7 +428,7 @@ def test_firmware_soc_bus_error(sim):
     out = ROOT / "build" / "fw" / f"soc-{cfg.name}" / f"bus-error-{sim}"
     table = build_table(compiled)
     table.max_packet_flits = 16         # the chip takes 8
-    fw = build_or1k(c_table(table), out / "or1k")
+    fw = build_or1k(c_table(table), out / "or1k", cfg.cpu.ram_bytes)
     run_cocotb("soc", cfg, "tb.test_firmware_soc", "cocotb_bus_error", sim,
                params={"bin": str(fw.elf.with_suffix(".bin")),
                        "table": str(out / "or1k" / "net_table.c"),
@@ -344,7 +443,8 @@ def test_firmware_profile():
     cfg = config_named("chip-small")
     compiled, _ = job(cfg)
     out = ROOT / "build" / "fw" / f"soc-{cfg.name}" / "profile"
-    fw = build_or1k(c_table(build_table(compiled), f"{SIZES} on {cfg.name}"), out / "or1k")
+    fw = build_or1k(c_table(build_table(compiled), f"{SIZES} on {cfg.name}"), out / "or1k",
+                    cfg.cpu.ram_bytes)
     funcs = {n: a for n, a in fw.symbols.items() if not n.startswith(("_", "."))}
     funcs.update({"crt0": 0x100})
     result = out / "profile.json"

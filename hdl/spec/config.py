@@ -16,6 +16,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from hdl.spec.or1k import EXT_CPU_MEM_BYTES, RAM_BYTES
+
 __all__ = [
     "ConfigError",
     "DeviceModel",
@@ -24,6 +26,7 @@ __all__ = [
     "WriteVerifyConfig",
     "TileConfig",
     "HostConfig",
+    "CpuConfig",
     "ChipConfig",
     "MeshConfig",
     "config_from_json",
@@ -352,6 +355,35 @@ class HostConfig:
         _check_int(o, "window_timeout", self.window_timeout, 16, 1 << 20)
 
 
+@dataclass(frozen=True)
+class CpuConfig:
+    """The on-chip OpenRISC core's SoC (``hdl/soc.py``, ``docs/cpu.md``): read by block
+    ``soc``'s gateware, the firmware's linker script (``scripts.firmware.linker_script``) and
+    the firmware emitter (``sw.firmware.build_or1k``), so the three cannot disagree. A chip
+    built without the core (block ``chip``) ignores it.
+
+    Attributes
+    ----------
+    ram_bytes : int
+        Program memory (vectors, code, the network's table, data, stack): a power of two
+        from 1 KiB to the external port's window (``hdl.spec.or1k.EXT_CPU_MEM_BYTES``,
+        128 KiB). It is block RAM (an ECP5 DP16KD holds 2 KiB, and the memory has two
+        copies, one per port: ``docs/cpu.md``), so each preset takes what its firmware
+        needs: 16 KiB (``hdl.spec.or1k.RAM_BYTES``) by default, 32 KiB for the digits
+        network's firmware (``docs/firmware.md``).
+    """
+
+    ram_bytes: int = RAM_BYTES
+
+    def check(self):
+        o = "ChipConfig.cpu"
+        _check_int(o, "ram_bytes", self.ram_bytes, 1024, EXT_CPU_MEM_BYTES,
+                   " (the external port's program-memory window)")
+        if self.ram_bytes & (self.ram_bytes - 1):
+            raise ConfigError(f"{o}.ram_bytes = {self.ram_bytes}: must be a power of two "
+                              "(the program memory's address decoding)")
+
+
 def _check_mesh(o, cfg):
     if not isinstance(cfg.name, str) or not cfg.name:
         raise ConfigError(f"{o}.name = {cfg.name!r}: must be a non-empty string")
@@ -427,6 +459,9 @@ class ChipConfig:
     write_verify : WriteVerifyConfig
     tile : TileConfig
     host : HostConfig
+    cpu : CpuConfig
+        The on-chip core's SoC (block ``soc``); part of the configuration digest like every
+        other field.
     input_bits : int
         Activation width P (bit-serial planes per MVM).
     adc_bits, adc_count : int
@@ -449,6 +484,7 @@ class ChipConfig:
     write_verify: WriteVerifyConfig = field(default_factory=WriteVerifyConfig)
     tile: TileConfig = field(default_factory=TileConfig)
     host: HostConfig = field(default_factory=HostConfig)
+    cpu: CpuConfig = field(default_factory=CpuConfig)
     input_bits: int = 4
     adc_bits: int = 4
     adc_count: int = 2
@@ -472,6 +508,8 @@ class ChipConfig:
             raise ConfigError(f"{o}.tile = {self.tile!r}: must be a TileConfig")
         if not isinstance(self.host, HostConfig):
             raise ConfigError(f"{o}.host = {self.host!r}: must be a HostConfig")
+        if not isinstance(self.cpu, CpuConfig):
+            raise ConfigError(f"{o}.cpu = {self.cpu!r}: must be a CpuConfig")
         self.array.check()
         self.write_verify.check()
         self.device.check(self.array.g_max, self.array.v_max)
@@ -493,6 +531,7 @@ class ChipConfig:
             )
         self.tile.check(self.adc_bits, self.input_bits)
         self.host.check(self.noc.max_packet_flits)
+        self.cpu.check()
         # The host and tile network interfaces' rules on the NoC format (hdl/spec/host.py).
         check_host_config(self)
 
@@ -534,9 +573,10 @@ class ChipConfig:
     # -- serialisation -----------------------------------------------------------------------
 
     def replace(self, **changes):
-        """A copy with top-level fields replaced; ``array=`` and ``device=`` may be dicts of
-        the nested fields to change."""
-        for key in ("array", "device", "noc", "write_verify", "tile", "host"):
+        """A copy with top-level fields replaced; the sections (``array=``, ``device=``,
+        ``noc=``, ``write_verify=``, ``tile=``, ``host=``, ``cpu=``) may be dicts of the
+        nested fields to change."""
+        for key in ("array", "device", "noc", "write_verify", "tile", "host", "cpu"):
             if isinstance(changes.get(key), dict):
                 changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
         return dataclasses.replace(self, **changes)
@@ -553,6 +593,7 @@ class ChipConfig:
         d["write_verify"] = WriteVerifyConfig(**d["write_verify"])
         d["tile"] = TileConfig(**d["tile"])
         d["host"] = HostConfig(**d.get("host", {}))
+        d["cpu"] = CpuConfig(**d.get("cpu", {}))
         return cls(**d)
 
 
@@ -570,6 +611,8 @@ PRESETS = {
         input_bits=8,
         adc_bits=8,
         adc_count=8,
+        # The digits network's firmware: 18 KB of code and table, 2.2 KB of .bss, a stack.
+        cpu=CpuConfig(ram_bytes=32 * 1024),
     ),
     # Fits an ECP5-85F: as default, with half the ADCs, a serial MVM read (one row per
     # cycle from a row-wide block RAM) and two cell-hash rounds per cycle instead of four

@@ -171,8 +171,10 @@ IMPLEMENTED = (
 
 #: Program memory: vectors, code, data and stack, at 0 as QEMU or1k-sim's RAM.
 RAM_BASE = 0x0000_0000
-#: Its default size (``Or1kSoc(ram_bytes=...)`` may change it; the linker script is
-#: generated for this size).
+#: Its default size: ``hdl.spec.config.CpuConfig.ram_bytes``'s default and
+#: ``Or1kSoc``'s. A chip's program memory is its configuration's ``cpu.ram_bytes``, which
+#: blocks ``soc``/``cpu_soc`` and the firmware's linker script
+#: (``scripts.firmware.linker_script(ram_bytes)``) both read.
 RAM_BYTES = 16 * 1024
 #: The chip's host register map (``hdl/spec/regmap.py``: registers, activation SRAM at
 #: +0x40000, tile window at +0x80000): ``CHIP_BASE + offset`` from ``rram_regs.h``.
