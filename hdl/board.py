@@ -33,6 +33,7 @@ from amaranth.lib.wiring import In, Out
 
 from hdl.chip import Chip
 from hdl.soc import Or1kSoc
+from hdl.spec.or1k import RAM_BYTES
 from hdl.spec.uart import MIN_DIVISOR
 from hdl.uart_bridge import UartChip
 
@@ -147,7 +148,8 @@ class Ulx3sTop(wiring.Component):
         self.divisor = baud_divisor(f_mhz, baud)
         self.soc = None
         if cpu:
-            ram_bytes = cfg.cpu.ram_bytes if ram_bytes is None else ram_bytes
+            if ram_bytes is None:      # the SoC alone may come without a configuration
+                ram_bytes = RAM_BYTES if cfg is None else cfg.cpu.ram_bytes
             self.soc = Or1kSoc(Chip(cfg, images) if chip else None, ram_bytes=ram_bytes,
                                image=firmware, run=firmware is not None)
         self._uart_chip = UartChip(cfg, images, divisor=self.divisor,
