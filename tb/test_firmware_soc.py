@@ -139,6 +139,22 @@ def golden(compiled, x, weights, table_source, build_dir, per):
     return srams, result, fresh
 
 
+async def _started(dut):
+    """The SoC out of reset with its external port idle (the core held: RUN = 0)."""
+    tb = ClockedTB(dut)
+    for s in ("wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w"):
+        getattr(dut, s).value = 0
+    await tb.reset()
+    return tb
+
+
+def _image_words():
+    """The firmware image (parameter ``bin``) as big-endian program-memory words."""
+    image = Path(test_param("bin")).read_bytes()
+    return [int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big")
+            for i in range(0, len(image), 4)]
+
+
 @cocotb.test()
 async def cocotb_firmware(dut):
     """The firmware, then the host driver, on one SoC; both against the golden model.
@@ -155,11 +171,8 @@ async def cocotb_firmware(dut):
 
     from tb.wb_backend import RtlBackend
 
-    tb = ClockedTB(dut)
+    tb = await _started(dut)
     cfg = tb.cfg
-    for s in ("wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w"):
-        getattr(dut, s).value = 0
-    await tb.reset()
     weights = Weights[test_param("weights")]
     compiled, x = job_from(cfg, test_param("job", None))
     n = len(x)
@@ -179,9 +192,7 @@ async def cocotb_firmware(dut):
     if weights == Weights.PRELOADED:
         await drv.open()
         await Runtime(drv, compiled).load()
-    image = Path(test_param("bin")).read_bytes()
-    words = [int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big")
-             for i in range(0, len(image), 4)]
+    words = _image_words()
     runs, srams, layouts, run_cycles = [], [], [], []
     for b, (k, count) in enumerate(batches(n, per)):
         # Every run from a fresh image, written while the core is held in reset: the
@@ -282,7 +293,8 @@ async def cocotb_firmware(dut):
                                      "image_cycles": r.cycles[1], "release_to_done": c}
                                     for r, lay, c in zip(runs, layouts, run_cycles,
                                                          strict=True)],
-                           "release_to_done": run_cycles[0], "image_bytes": len(image),
+                           "release_to_done": run_cycles[0],
+                           "image_bytes": Path(test_param("bin")).stat().st_size,
                            "logits": fw_logits.tolist(), "classes": fw_classes.tolist(),
                            "clips": fw_clips.tolist(),
                            "reports": [{k: v for k, v in r.items() if k != "node_ok"}
@@ -303,16 +315,12 @@ async def cocotb_bus_error(dut):
     the error log's entry by polling."""
     from tb.wb_backend import RtlBackend
 
-    tb = ClockedTB(dut)
+    tb = await _started(dut)
     cfg = tb.cfg
-    for s in ("wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w"):
-        getattr(dut, s).value = 0
-    await tb.reset()
     compiled, x = job(cfg)
     drv = Driver(RtlBackend(dut, cfg, pipelined=False), cfg)
-    image = Path(test_param("bin")).read_bytes()
-    for i in range(0, len(image), 4):
-        await drv.write(EXT_CPU_MEM + i, int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big"))
+    for i, w in enumerate(_image_words()):
+        await drv.write(EXT_CPU_MEM + 4 * i, w)
     layout = mailbox_layout(compiled, len(x))
     for i, v in mailbox_words(layout, x, Weights.PRELOADED, POLLS).items():
         await drv.write(regs.ASRAM_BASE + 4 * i, v)
@@ -341,18 +349,14 @@ async def cocotb_profile(dut):
 
     from tb.wb_backend import RtlBackend
 
-    tb = ClockedTB(dut)
+    tb = await _started(dut)
     cfg = tb.cfg
-    for s in ("wb_cyc", "wb_stb", "wb_we", "wb_adr", "wb_sel", "wb_dat_w"):
-        getattr(dut, s).value = 0
-    await tb.reset()
     compiled, x = job(cfg)
     drv = Driver(RtlBackend(dut, cfg, pipelined=False), cfg)
     await drv.open()
     await Runtime(drv, compiled).load()
-    image = Path(test_param("bin")).read_bytes()
-    for i in range(0, len(image), 4):
-        await drv.write(EXT_CPU_MEM + i, int.from_bytes(image[i:i + 4].ljust(4, b"\0"), "big"))
+    for i, w in enumerate(_image_words()):
+        await drv.write(EXT_CPU_MEM + 4 * i, w)
     layout = mailbox_layout(compiled, len(x))
     for i, v in mailbox_words(layout, x, Weights.PRELOADED, POLLS).items():
         await drv.write(regs.ASRAM_BASE + 4 * i, v)
