@@ -138,14 +138,22 @@ class Or1kSoc(wiring.Component):
         ibus, dbus = core.ibus, core.dbus
         wiring.connect(m, wiring.flipped(self.retire), core.retire)
 
-        # -- instruction bus: the program memory only, one wait state
-        i_ack = Signal()
+        # -- instruction bus: the program memory only. Port A reads the bus address every
+        # cycle, asked for or not, and the core puts its next pc there a cycle before it
+        # fetches (Or1kCore's pc_next): a fetch of the word read in the previous cycle is
+        # acknowledged at once, with no wait state; another (after reset, or a word written
+        # in that cycle) waits one cycle for the read. ERR one cycle after an address
+        # outside the memory.
+        i_last = Signal(len(ibus.adr))      # the address port A read at the last edge
+        i_fresh = Signal()                  # ... and no write could have changed that word
         i_err = Signal()
         i_hit = ibus.adr < words
+        i_req = ibus.cyc & ibus.stb
         m.d.comb += [fetch.addr.eq(ibus.adr), ibus.dat_r.eq(fetch.data),
-                     ibus.ack.eq(i_ack), ibus.err.eq(i_err)]
-        i_req = ibus.cyc & ibus.stb & ~i_ack & ~i_err
-        m.d.sync += [i_ack.eq(i_req & i_hit), i_err.eq(i_req & ~i_hit)]
+                     ibus.ack.eq(i_req & i_hit & i_fresh & (ibus.adr == i_last)),
+                     ibus.err.eq(i_err)]
+        m.d.sync += [i_last.eq(ibus.adr), i_fresh.eq(data_wr.en == 0),
+                     i_err.eq(i_req & ~i_hit & ~i_err)]
 
         # -- data bus decode (word address)
         d_req = dbus.cyc & dbus.stb

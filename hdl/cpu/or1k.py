@@ -2,9 +2,13 @@
 
 One instruction at a time, no pipeline: **Fetch** (instruction Wishbone cycle) ->
 **Execute** (decode, register read, ALU, branch, SPRs; most instructions retire here) ->
-**Memory** (loads and stores: one data Wishbone cycle) or **Divide** (32 cycles, one quotient
-bit each). With the SoC's one-wait-state memories an ALU instruction takes 3 cycles and a
-load or store 5 (``docs/cpu.md``).
+**Memory** (loads and stores: one data Wishbone cycle), **Multiply** (2 cycles: the product
+between registers, then write-back) or **Divide** (32 cycles, one quotient bit each).
+
+The instruction bus carries the next cycle's pc (``pc_next``) in every state, so a memory
+that reads its address every cycle has the next instruction when the fetch starts: the SoC
+acknowledges such a fetch at once. With it an ALU instruction takes 2 cycles, a load or
+store in the program memory 4, a multiply 4 (``docs/cpu.md``).
 
 Delay slots: a jump or branch records its target (taken or not: a branch not taken goes to
 ``pc + 8``); the instruction after it executes, then the core goes to the target.
@@ -61,11 +65,12 @@ def retire_signature():
     })
 
 
-class _State(aenum.Enum, shape=2):
+class _State(aenum.Enum, shape=3):
     FETCH = 0
     EXECUTE = 1
     MEMORY = 2
     DIVIDE = 3
+    MULTIPLY = 4
 
 
 class Or1kCore(wiring.Component):
@@ -121,6 +126,10 @@ class Or1kCore(wiring.Component):
         # -- architectural state
         state = Signal(_State)
         pc = Signal(32, init=self._reset_pc)
+        # The pc of the next cycle: every change of pc goes through it, and the instruction
+        # bus carries it as the address, so a memory can read the next instruction while
+        # the current one finishes (the SoC then acknowledges a fetch with no wait state).
+        pc_next = Signal(32)
         insn = Signal(32)
         in_delay = Signal()         # the instruction at pc is a delay slot
         delay_target = Signal(32)   # where to go after the delay slot
@@ -173,6 +182,7 @@ class Or1kCore(wiring.Component):
         mem_addr = Signal(32)
         to_divide = Signal()
         div_signed = Signal()
+        to_multiply = Signal()
         spr_write = Signal()
         spr_addr = Signal(16)
         is_rfe = Signal()
@@ -184,14 +194,22 @@ class Or1kCore(wiring.Component):
         m.d.comb += add_sum.eq(a + add_b + add_cin)
         add_ov = (a[31] == add_b[31]) & (add_sum[31] != a[31])
 
-        # One 33 x 33 signed multiplier for l.mul/l.muli (signed) and l.mulu (unsigned).
-        mul_b = Signal(32)
+        # One 33 x 33 signed multiplier for l.mul/l.muli (signed) and l.mulu (unsigned),
+        # between registers: Execute latches the operands, Multiply latches the product in
+        # its first cycle and writes it back in its second (the one-cycle multiply of the
+        # first version was the SoC's critical path, 27 ns).
+        mul_b = Signal(32)          # the second operand in Execute: rB or the immediate
         mul_unsigned = Signal()
+        mul_a_r = Signal(32)
+        mul_b_r = Signal(32)
+        mul_unsigned_r = Signal()
+        mul_done = Signal()         # Multiply: the product is in product_r
         product = Signal(signed(66))
-        m.d.comb += product.eq(Cat(a, a[31] & ~mul_unsigned).as_signed()
-                               * Cat(mul_b, mul_b[31] & ~mul_unsigned).as_signed())
-        prod_lo = product[0:32]
-        prod_hi = product[32:64]
+        product_r = Signal(64)
+        m.d.comb += product.eq(Cat(mul_a_r, mul_a_r[31] & ~mul_unsigned_r).as_signed()
+                               * Cat(mul_b_r, mul_b_r[31] & ~mul_unsigned_r).as_signed())
+        prod_lo = product_r[0:32]
+        prod_hi = product_r[32:64]
         mul_ov = prod_hi != Mux(prod_lo[31], 0xFFFF_FFFF, 0)
         mul_cy = prod_hi != 0
 
@@ -340,8 +358,7 @@ class Or1kCore(wiring.Component):
             with m.Case(Op.XORI):
                 m.d.comb += [rf_we.eq(1), result.eq(a ^ simm.as_unsigned())]
             with m.Case(Op.MULI):
-                m.d.comb += [mul_b.eq(simm), rf_we.eq(1), result.eq(prod_lo),
-                             set_ov.eq(1), ov_value.eq(mul_ov)]
+                m.d.comb += [mul_b.eq(simm), to_multiply.eq(1)]
             with m.Case(Op.MFSPR):
                 m.d.comb += [spr_addr.eq(a | imm), rf_we.eq(1), result.eq(spr_rdata)]
             with m.Case(Op.SHIFTI):
@@ -352,7 +369,7 @@ class Or1kCore(wiring.Component):
                 m.d.comb += [spr_addr.eq(a | Cat(insn[0:11], insn[21:26])), spr_write.eq(1)]
             with m.Case(Op.ALU):
                 self._alu(m, alu_op, hi_op, sub_op, a, b, carry, add_b, add_cin, add_sum,
-                          add_ov, mul_unsigned, prod_lo, mul_ov, mul_cy, sh_result, ff1, fl1,
+                          add_ov, mul_unsigned, to_multiply, sh_result, ff1, fl1,
                           flag, result, rf_we, illegal, set_cy, cy_value, set_ov, ov_value,
                           to_divide, div_signed)
             with m.Default():
@@ -383,7 +400,8 @@ class Or1kCore(wiring.Component):
         mem_we_r = Signal()
         store_data = Signal(32)
         m.d.comb += [
-            ibus.adr.eq(pc[2:32]),
+            pc_next.eq(pc),
+            ibus.adr.eq(pc_next[2:32]),
             ibus.sel.eq(0b1111),
             dbus.adr.eq(mem_addr_r[2:32]),
             dbus.we.eq(mem_we_r),
@@ -432,13 +450,15 @@ class Or1kCore(wiring.Component):
         def next_pc():
             # After the instruction at pc: its delay slot, the delayed target, or pc + 4.
             with m.If(in_delay):
-                m.d.sync += [pc.eq(delay_target), in_delay.eq(0)]
+                m.d.comb += pc_next.eq(delay_target)
+                m.d.sync += in_delay.eq(0)
             with m.Else():
-                m.d.sync += pc.eq(pc + 4)
+                m.d.comb += pc_next.eq(pc + 4)
 
         def enter_exception(vector, epc, delay, ea=None):
+            m.d.comb += pc_next.eq(vector)
             m.d.sync += [
-                esr.eq(sr), epcr.eq(epc), pc.eq(vector), in_delay.eq(0),
+                esr.eq(sr), epcr.eq(epc), in_delay.eq(0),
                 sr.eq((sr | (1 << SrBit.SM)) & ~((1 << SrBit.IEE) | (1 << SrBit.TEE)
                                                   | (1 << SrBit.DSX))
                       | Mux(delay, 1 << SrBit.DSX, 0)),
@@ -458,14 +478,16 @@ class Or1kCore(wiring.Component):
                 with m.Else():
                     m.d.comb += [ibus.cyc.eq(1), ibus.stb.eq(1)]
                     m.d.sync += fetching.eq(1)
-                    with m.If(ibus.ack):
-                        m.d.sync += [insn.eq(ibus.dat_r), fetching.eq(0),
-                                     state.eq(_State.EXECUTE)]
-                    with m.Elif(ibus.err):
+                    # Two separate conditions: the next pc (the bus address) must not
+                    # depend on ACK, which a memory may give in the same cycle.
+                    with m.If(ibus.err):
                         m.d.sync += [fetching.eq(0), insn.eq(0)]
                         m.d.sync += [ret.valid.eq(1), ret.pc.eq(pc), ret.insn.eq(0),
                                      ret.exception.eq(Vector.BUS_ERROR), ret.rf_we.eq(0)]
                         enter_exception(Vector.BUS_ERROR, epc_here, in_delay, ea=pc)
+                    with m.If(ibus.ack & ~ibus.err):
+                        m.d.sync += [insn.eq(ibus.dat_r), fetching.eq(0),
+                                     state.eq(_State.EXECUTE)]
 
             with m.Case(_State.EXECUTE):
                 with m.If(illegal):
@@ -484,6 +506,10 @@ class Or1kCore(wiring.Component):
                     m.d.sync += [mem_addr_r.eq(mem_addr), mem_size_r.eq(mem_size),
                                  mem_signed_r.eq(mem_signed), mem_we_r.eq(mem_we),
                                  store_data.eq(b), state.eq(_State.MEMORY)]
+                with m.Elif(to_multiply):
+                    m.d.sync += [mul_a_r.eq(a), mul_b_r.eq(mul_b),
+                                 mul_unsigned_r.eq(mul_unsigned), mul_done.eq(0),
+                                 state.eq(_State.MULTIPLY)]
                 with m.Elif(to_divide):
                     a_neg = div_signed & a[31]
                     b_neg = div_signed & b[31]
@@ -497,7 +523,8 @@ class Or1kCore(wiring.Component):
                     ]
                 with m.Elif(is_rfe):
                     retire()
-                    m.d.sync += [pc.eq(epcr), sr.eq(esr | (1 << SrBit.FO)), in_delay.eq(0),
+                    m.d.comb += pc_next.eq(epcr)
+                    m.d.sync += [sr.eq(esr | (1 << SrBit.FO)), in_delay.eq(0),
                                  state.eq(_State.FETCH)]
                 with m.Else():
                     retire()
@@ -513,7 +540,8 @@ class Or1kCore(wiring.Component):
                     with m.If(spr_write):
                         self._spr_write(m, spr_addr, b, sr, epcr, eear, esr, picmr)
                     with m.If(is_branch):
-                        m.d.sync += [pc.eq(pc + 4), in_delay.eq(1),
+                        m.d.comb += pc_next.eq(pc + 4)
+                        m.d.sync += [in_delay.eq(1),
                                      delay_target.eq(branch_target)]
                     with m.Else():
                         next_pc()
@@ -559,6 +587,25 @@ class Or1kCore(wiring.Component):
                     next_pc()
                     m.d.sync += state.eq(_State.FETCH)
 
+            with m.Case(_State.MULTIPLY):
+                with m.If(~mul_done):
+                    m.d.sync += [product_r.eq(product[0:64]), mul_done.eq(1)]
+                with m.Else():
+                    # l.mul, l.muli: SR[OV] (the product does not fit in 32 signed bits);
+                    # l.mulu: SR[CY] (nor in 32 unsigned bits), as QEMU.
+                    retire()
+                    with m.If(f_rd != 0):
+                        m.d.comb += [wr.en.eq(1), wr.data.eq(prod_lo)]
+                        report_write(f_rd, prod_lo)
+                    with m.If(mul_unsigned_r):
+                        m.d.sync += sr[SrBit.CY].eq(mul_cy)
+                    with m.Else():
+                        m.d.sync += sr[SrBit.OV].eq(mul_ov)
+                    next_pc()
+                    m.d.sync += state.eq(_State.FETCH)
+
+        m.d.sync += pc.eq(pc_next)
+
         # The retire report carries the SR after the instruction (read one cycle later).
         m.d.comb += ret.sr.eq(sr)
         m.d.comb += div_signed.eq(alu_op == AluOp.DIV)
@@ -566,7 +613,7 @@ class Or1kCore(wiring.Component):
 
     @staticmethod
     def _alu(m, alu_op, hi_op, sub_op, a, b, carry, add_b, add_cin, add_sum, add_ov,
-             mul_unsigned, prod_lo, mul_ov, mul_cy, sh_result, ff1, fl1, flag, result, rf_we,
+             mul_unsigned, to_multiply, sh_result, ff1, fl1, flag, result, rf_we,
              illegal, set_cy, cy_value, set_ov, ov_value, to_divide, div_signed):
         """Opcode 0x38: register-register operations (bits 3:0, with bits 9:6)."""
         plain = hi_op == 0
@@ -591,11 +638,9 @@ class Or1kCore(wiring.Component):
             with m.Case(AluOp.XOR):
                 m.d.comb += [illegal.eq(~plain), result.eq(a ^ b)]
             with m.Case(AluOp.MUL):
-                m.d.comb += [illegal.eq(~muldiv), result.eq(prod_lo),
-                             set_ov.eq(1), ov_value.eq(mul_ov)]
+                m.d.comb += [illegal.eq(~muldiv), to_multiply.eq(1)]
             with m.Case(AluOp.MULU):
-                m.d.comb += [illegal.eq(~muldiv), mul_unsigned.eq(1), result.eq(prod_lo),
-                             set_cy.eq(1), cy_value.eq(mul_cy)]
+                m.d.comb += [illegal.eq(~muldiv), mul_unsigned.eq(1), to_multiply.eq(1)]
             with m.Case(AluOp.DIV, AluOp.DIVU):
                 m.d.comb += [illegal.eq(~muldiv), to_divide.eq(1)]
             with m.Case(AluOp.SHIFT):
