@@ -117,6 +117,11 @@ class SocTB(ClockedTB):
                 assert ok and v == want, \
                     f"0x{addr:05x} read 0x{v:08x} while the core ran, expected 0x{want:08x}"
                 reads += 1
+                # A random pause (0-2 cycles): back-to-back reads can fall into step with
+                # the core's 2- and 4-cycle instructions and never meet its loads.
+                pause = self.rng.randrange(3)
+                if pause:
+                    await ClockCycles(d.clk, pause)
             d._log.info("%d external-port reads while the core ran", reads)
             assert reads > 100, f"only {reads} external reads while the program ran"
 
