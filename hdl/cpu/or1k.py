@@ -216,54 +216,60 @@ class Or1kCore(wiring.Component):
         # Compares (l.sf* with rB, l.sf*i with the sign-extended immediate).
         cmp_b = Mux(opc == Op.SFI, simm.as_unsigned(), b)
         cond = insn[21:26]
+        # One 33-bit subtraction serves the eight orderings: a < b when a - b is negative,
+        # the operands extended by their sign bits (signed) or by 0 (unsigned).
+        cmp_signed = cond.matches(SfCond.GTS, SfCond.GES, SfCond.LTS, SfCond.LES)
+        cmp_diff = Signal(33)
+        m.d.comb += cmp_diff.eq(Cat(a, a[31] & cmp_signed) - Cat(cmp_b, cmp_b[31] & cmp_signed))
+        cmp_eq = a == cmp_b
+        cmp_lt = cmp_diff[32]
         cmp_value = Signal()
         with m.Switch(cond):
             with m.Case(SfCond.EQ):
-                m.d.comb += cmp_value.eq(a == cmp_b)
+                m.d.comb += cmp_value.eq(cmp_eq)
             with m.Case(SfCond.NE):
-                m.d.comb += cmp_value.eq(a != cmp_b)
-            with m.Case(SfCond.GTU):
-                m.d.comb += cmp_value.eq(a > cmp_b)
-            with m.Case(SfCond.GEU):
-                m.d.comb += cmp_value.eq(a >= cmp_b)
-            with m.Case(SfCond.LTU):
-                m.d.comb += cmp_value.eq(a < cmp_b)
-            with m.Case(SfCond.LEU):
-                m.d.comb += cmp_value.eq(a <= cmp_b)
-            with m.Case(SfCond.GTS):
-                m.d.comb += cmp_value.eq(a.as_signed() > cmp_b.as_signed())
-            with m.Case(SfCond.GES):
-                m.d.comb += cmp_value.eq(a.as_signed() >= cmp_b.as_signed())
-            with m.Case(SfCond.LTS):
-                m.d.comb += cmp_value.eq(a.as_signed() < cmp_b.as_signed())
-            with m.Case(SfCond.LES):
-                m.d.comb += cmp_value.eq(a.as_signed() <= cmp_b.as_signed())
+                m.d.comb += cmp_value.eq(~cmp_eq)
+            with m.Case(SfCond.GTU, SfCond.GTS):
+                m.d.comb += cmp_value.eq(~cmp_lt & ~cmp_eq)
+            with m.Case(SfCond.GEU, SfCond.GES):
+                m.d.comb += cmp_value.eq(~cmp_lt)
+            with m.Case(SfCond.LTU, SfCond.LTS):
+                m.d.comb += cmp_value.eq(cmp_lt)
+            with m.Case(SfCond.LEU, SfCond.LES):
+                m.d.comb += cmp_value.eq(cmp_lt | cmp_eq)
         cond_ok = Signal()
         m.d.comb += cond_ok.eq(cond.matches(*[c.value for c in SfCond]))
 
         # Shifts (register amount or immediate): only the low 5 bits count, as QEMU.
         sh_amount = Mux(opc == Op.SHIFTI, insn[0:5], b[0:5])
         sh_kind = insn[6:8]
-        sh_result = Signal(32)
+        # One right shifter for the four kinds: a 64-bit word (fill : operand) shifted
+        # right, the low half kept. The fill is 0 (SRL, SLL), the sign (SRA) or the operand
+        # itself (ROR); SLL shifts the bit-reversed operand right and reverses the result.
+        sh_left = sh_kind == ShiftOp.SLL
+        sh_in = Mux(sh_left, a[::-1], a)
+        sh_fill = Signal(32)
         with m.Switch(sh_kind):
-            with m.Case(ShiftOp.SLL):
-                m.d.comb += sh_result.eq(a << sh_amount)
-            with m.Case(ShiftOp.SRL):
-                m.d.comb += sh_result.eq(a >> sh_amount)
             with m.Case(ShiftOp.SRA):
-                m.d.comb += sh_result.eq(a.as_signed() >> sh_amount)
+                m.d.comb += sh_fill.eq(a[31].replicate(32))
             with m.Case(ShiftOp.ROR):
-                m.d.comb += sh_result.eq(Cat(a, a) >> sh_amount)
+                m.d.comb += sh_fill.eq(a)
+        sh_out = (Cat(sh_in, sh_fill) >> sh_amount)[0:32]
+        sh_result = Signal(32)
+        m.d.comb += sh_result.eq(Mux(sh_left, sh_out[::-1], sh_out))
 
         # l.ff1: 1 + index of the lowest set bit; l.fl1: 1 + index of the highest; 0 if none.
-        ff1 = Signal(32)
-        fl1 = Signal(32)
-        for i in reversed(range(32)):
-            with m.If(a[i]):
-                m.d.comb += ff1.eq(i + 1)
-        for i in range(32):
-            with m.If(a[i]):
-                m.d.comb += fl1.eq(i + 1)
+        # One circuit for both (hi_op 1 is l.fl1): the lowest set bit of the operand, or of
+        # its bit reversal, isolated (x & -x) and encoded; fl1 = 32 - that index.
+        find_last = hi_op == 1
+        find_x = Mux(find_last, a[::-1], a)
+        find_low = Signal(32)
+        m.d.comb += find_low.eq(find_x & -find_x)
+        find_idx = Signal(5)
+        for k in range(5):
+            m.d.comb += find_idx[k].eq(Cat(find_low[i] for i in range(32) if i >> k & 1).any())
+        ff1 = Signal(32)        # l.ff1 or l.fl1, as hi_op selects
+        m.d.comb += ff1.eq(Mux(a == 0, 0, Mux(find_last, 32 - find_idx, find_idx + 1)))
 
         # SPR reads.
         spr_rdata = Signal(32)
@@ -369,7 +375,7 @@ class Or1kCore(wiring.Component):
                 m.d.comb += [spr_addr.eq(a | Cat(insn[0:11], insn[21:26])), spr_write.eq(1)]
             with m.Case(Op.ALU):
                 self._alu(m, alu_op, hi_op, sub_op, a, b, carry, add_b, add_cin, add_sum,
-                          add_ov, mul_unsigned, to_multiply, sh_result, ff1, fl1,
+                          add_ov, mul_unsigned, to_multiply, sh_result, ff1,
                           flag, result, rf_we, illegal, set_cy, cy_value, set_ov, ov_value,
                           to_divide, div_signed)
             with m.Default():
@@ -613,7 +619,7 @@ class Or1kCore(wiring.Component):
 
     @staticmethod
     def _alu(m, alu_op, hi_op, sub_op, a, b, carry, add_b, add_cin, add_sum, add_ov,
-             mul_unsigned, to_multiply, sh_result, ff1, fl1, flag, result, rf_we,
+             mul_unsigned, to_multiply, sh_result, ff1, flag, result, rf_we,
              illegal, set_cy, cy_value, set_ov, ov_value, to_divide, div_signed):
         """Opcode 0x38: register-register operations (bits 3:0, with bits 9:6)."""
         plain = hi_op == 0
@@ -660,13 +666,8 @@ class Or1kCore(wiring.Component):
             with m.Case(AluOp.CMOV):
                 m.d.comb += [illegal.eq(~plain), result.eq(Mux(flag, a, b))]
             with m.Case(AluOp.FF1):
-                with m.Switch(hi_op):
-                    with m.Case(0):
-                        m.d.comb += result.eq(ff1)
-                    with m.Case(1):
-                        m.d.comb += result.eq(fl1)
-                    with m.Default():
-                        m.d.comb += illegal.eq(1)
+                # ff1 is l.fl1's value when hi_op = 1
+                m.d.comb += [illegal.eq(hi_op[1]), result.eq(ff1)]
             with m.Default():
                 m.d.comb += illegal.eq(1)
 
