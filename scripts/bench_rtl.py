@@ -51,9 +51,7 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -61,6 +59,7 @@ import numpy as np
 
 from hdl.spec.config import preset
 from scripts.bench_report import REPORT, merge_section
+from scripts.demo import RtlRun
 from sim.driver import Driver, ModelBackend
 from sim.images import chip_images
 from sw.job import DEFAULT_MODEL, inference_program, load_rows, prepare
@@ -109,28 +108,6 @@ def golden(job, cfg, n, images):
     return got
 
 
-class _Run(threading.Thread):
-    """``run_cocotb`` in the background, so the main thread can show progress from the
-    log."""
-
-    def __init__(self, cfg, sim, model, n, loads, out, logfile):
-        super().__init__(daemon=True)
-        self.args = (cfg, sim, model, n, loads, out, logfile)
-        self.error = None
-
-    def run(self):
-        from tb.harness import run_cocotb
-
-        cfg, sim, model, n, loads, out, logfile = self.args
-        try:
-            run_cocotb("chip", cfg, "tb.demo_network", "demo", sim,
-                       params={"model": str(model), "images": n, "out": str(out),
-                               "preloaded": True},
-                       log_file=logfile, loads=loads)
-        except Exception as e:          # reported by the main thread
-            self.error = e
-
-
 def rtl(job, cfg, sim, model, n, loads):
     """Build (timed) and run ``n`` images on ``sim``: (result dict, build seconds)."""
     from tb.harness import _build
@@ -143,22 +120,12 @@ def rtl(job, cfg, sim, model, n, loads):
     log(f"{sim}: built in {build_s:.0f} s")
     out = OUT / f"bench_rtl_{sim}.json"
     logfile = OUT / f"bench_rtl_{sim}.log"
-    out.unlink(missing_ok=True)
-    logfile.unlink(missing_ok=True)
     log(f"{sim}: running {n} images (log: {logfile.relative_to(ROOT)})")
-    run = _Run(cfg, sim, model, n, loads, out, logfile)
+    run = RtlRun(cfg, sim, model, n, n, params={"model": str(model), "images": n,
+                                                 "out": str(out), "preloaded": True},
+                 out=out, log=logfile, loads=loads, who="bench_rtl")
     run.start()
-    shown = 0
-    while run.is_alive():
-        run.join(5)
-        text = logfile.read_text(errors="replace") if logfile.exists() else ""
-        done = [int(k) for k in re.findall(r"RTL: (\d+) / \d+ images", text)]
-        if done and done[-1] > shown:
-            shown = done[-1]
-            log(f"{sim}: {shown} / {n} images ({time.monotonic() - t0 - build_s:.0f} s)")
-    if run.error or not out.exists():
-        sys.exit(f"[bench_rtl] the {sim} run failed ({run.error}); its log: {logfile}")
-    return json.loads(out.read_text()), build_s
+    return run.wait(), build_s
 
 
 def main(argv=None):

@@ -141,17 +141,21 @@ class RtlRun(threading.Thread):
     """The RTL part in cocotb (by default ``tb/demo_network.py`` on block ``chip``), in the
     background while the golden model works: the simulator's output goes to
     ``build/reports/demo_rtl.log``, and :meth:`wait` shows a progress bar read from it (its
-    ``RTL: k / n images`` lines)."""
+    ``RTL: k / n images`` lines). ``scripts/bench_rtl.py`` runs its images through it too,
+    with its own ``out`` and ``log``, the power-on ``loads`` and ``who`` naming it in a
+    failure."""
 
     def __init__(self, cfg, sim, model_path, images, n, block="chip",
-                 module="tb.demo_network", testcase="demo", params=None, out=None):
+                 module="tb.demo_network", testcase="demo", params=None, out=None,
+                 log=None, loads=None, who="demo"):
         super().__init__(daemon=True)
         self.cfg, self.sim, self.model, self.images, self.n = cfg, sim, model_path, images, n
         self.out = Path(out) if out else REPORTS / "demo_rtl.json"
-        self.log = REPORTS / "demo_rtl.log"
+        self.log = Path(log) if log else REPORTS / "demo_rtl.log"
         self.block, self.module, self.testcase = block, module, testcase
         self.params = params if params is not None else {
             "model": str(model_path), "images": images, "out": str(self.out)}
+        self.loads, self.who = loads, who
         self.error = None
         self.seconds = None
 
@@ -164,7 +168,7 @@ class RtlRun(threading.Thread):
         t0 = time.monotonic()
         try:
             run_cocotb(self.block, self.cfg, self.module, self.testcase, self.sim,
-                       params=self.params, log_file=self.log)
+                       params=self.params, log_file=self.log, loads=self.loads)
         except Exception as e:         # reported by wait(), in the main thread
             self.error = e
         self.seconds = time.monotonic() - t0
@@ -190,7 +194,8 @@ class RtlRun(threading.Thread):
                 bar.update(done - bar.n)
                 bar.set_postfix_str(last, refresh=False)
         if self.error or not self.out.exists():
-            sys.exit(f"[demo] the RTL run failed ({self.error}); its log: {self.log}")
+            sys.exit(f"[{self.who}] the {self.sim} run failed ({self.error}); "
+                     f"its log: {self.log}")
         return json.loads(self.out.read_text())
 
 
