@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The FPGA prototype: board-top arithmetic (quick) and the whole flow on a small chip.
 
 The board top with the CPU (``Ulx3sTop(cpu=True)``, ``scripts/fpga.py --cpu`` and

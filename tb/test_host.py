@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """Host interface on the whole chip (block ``chip``): Wishbone slave, register map, queues,
 activation SRAM, remote-CSR window, interrupts, tile NIs; Icarus and Verilator.
 
