@@ -461,6 +461,20 @@ class Or1kCore(wiring.Component):
             with m.Else():
                 m.d.comb += pc_next.eq(pc + 4)
 
+        def write_back_long(value, unsigned, cy, ov):
+            # The last cycle of l.mul* (MULTIPLY) or l.div* (DIVIDE): rD, then SR[CY] for
+            # the unsigned kinds or SR[OV] for the signed ones, as QEMU.
+            retire()
+            with m.If(f_rd != 0):
+                m.d.comb += [wr.en.eq(1), wr.data.eq(value)]
+                report_write(f_rd, value)
+            with m.If(unsigned):
+                m.d.sync += sr[SrBit.CY].eq(cy)
+            with m.Else():
+                m.d.sync += sr[SrBit.OV].eq(ov)
+            next_pc()
+            m.d.sync += state.eq(_State.FETCH)
+
         def enter_exception(vector, epc, delay, ea=None):
             m.d.comb += pc_next.eq(vector)
             m.d.sync += [
@@ -582,16 +596,7 @@ class Or1kCore(wiring.Component):
                     # Division by zero: QEMU divides by 1 (the result is rA) and sets
                     # SR[OV] (l.div) or SR[CY] (l.divu).
                     m.d.comb += value.eq(Mux(zero, a, Mux(div_neg, -quotient, quotient)))
-                    retire()
-                    with m.If(f_rd != 0):
-                        m.d.comb += [wr.en.eq(1), wr.data.eq(value)]
-                        report_write(f_rd, value)
-                    with m.If(div_signed):
-                        m.d.sync += sr[SrBit.OV].eq(zero)
-                    with m.Else():
-                        m.d.sync += sr[SrBit.CY].eq(zero)
-                    next_pc()
-                    m.d.sync += state.eq(_State.FETCH)
+                    write_back_long(value, ~div_signed, cy=zero, ov=zero)
 
             with m.Case(_State.MULTIPLY):
                 with m.If(~mul_done):
@@ -599,16 +604,7 @@ class Or1kCore(wiring.Component):
                 with m.Else():
                     # l.mul, l.muli: SR[OV] (the product does not fit in 32 signed bits);
                     # l.mulu: SR[CY] (nor in 32 unsigned bits), as QEMU.
-                    retire()
-                    with m.If(f_rd != 0):
-                        m.d.comb += [wr.en.eq(1), wr.data.eq(prod_lo)]
-                        report_write(f_rd, prod_lo)
-                    with m.If(mul_unsigned_r):
-                        m.d.sync += sr[SrBit.CY].eq(mul_cy)
-                    with m.Else():
-                        m.d.sync += sr[SrBit.OV].eq(mul_ov)
-                    next_pc()
-                    m.d.sync += state.eq(_State.FETCH)
+                    write_back_long(prod_lo, mul_unsigned_r, cy=mul_cy, ov=mul_ov)
 
         m.d.sync += pc.eq(pc_next)
 
