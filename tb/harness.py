@@ -254,7 +254,10 @@ def run_cocotb(block, cfg, test_module, testcase, sim, params=None, log_file=Non
     Fails the calling pytest test if the cocotb test fails or does not run.
     """
     build_dir = _build(block, cfg, sim, loads)
-    test_dir = build_dir / "runs" / testcase
+    # One run directory per pytest-xdist worker: the runner deletes and rewrites
+    # results.xml there, and two workers may run the same testcase on one build at once
+    # (tb/test_cpu.py runs every program as cocotb_program on cpu_soc).
+    test_dir = build_dir / "runs" / testcase / os.environ.get("PYTEST_XDIST_WORKER", "main")
     test_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(sim)
     results = runner.test(
